@@ -1,0 +1,52 @@
+# The user's interface. Every target installs what is missing first (a fast no-op when
+# everything is present), then configures and builds with CMake presets (Ninja + ccache).
+#
+#   make demo       build and run the example service on the embedded broker
+#   make test       build everything, run every test (g++ tree, ASan+UBSan tree, clang check)
+#   make test-tsan  the memory-broker tests under ThreadSanitizer
+#   make bench      the benchmarks (pinned to one core), results in BENCHMARKS.md
+#   make format     clang-format the tree
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+CTEST_JOBS ?= 2
+
+.PHONY: deps build demo test test-unit test-asan test-clang test-tsan bench format clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS)
+
+demo: build
+	./build/default/examples/orders demo examples/orders/sample_orders.jsonl
+
+test: build test-unit test-asan test-clang
+	@echo "make test: all green"
+
+test-unit: build
+	ctest --preset default -j $(CTEST_JOBS)
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(CTEST_JOBS)
+
+test-clang: build
+	bash scripts/clang-syntax-check.sh build/default/compile_commands.json
+
+test-tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS) --target faststream_memory_tests
+	ctest --preset tsan -j $(CTEST_JOBS) -L memory
+
+bench: build
+	bash bench/run.sh
+
+format:
+	@git ls-files '*.hpp' '*.cpp' | xargs clang-format -i
+
+clean:
+	rm -rf build

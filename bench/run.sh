@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# make bench: every benchmark pinned to one core, each beside its baseline in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/default/bench
+echo "== codec: decode+validate and encode vs hand-written Boost.JSON (taskset -c 0)"
+taskset -c 0 "$bin/faststream_codec_bench" --benchmark_min_time=0.5 --benchmark_repetitions=3 \
+  --benchmark_report_aggregates_only=true
+echo
+echo "== memory broker: whole typed pipeline vs hand-written loop (taskset -c 0)"
+taskset -c 0 "$bin/faststream_pipeline_bench" "${BENCH_MESSAGES:-1000000}"

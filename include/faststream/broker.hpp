@@ -1,0 +1,296 @@
+#pragma once
+// The user-facing pieces shared by every backend: subscriber and publisher handles, the broker
+// base (publish, request, middlewares, dependencies, lifecycle) and routers.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "faststream/codec.hpp"
+#include "faststream/core.hpp"
+#include "faststream/handler.hpp"
+
+namespace faststream {
+
+struct PublishOptions {
+  Headers headers;
+  std::string correlation_id;  // generated when empty
+  std::string reply_to;
+  std::string message_id;  // = correlation id when empty
+  // How long a publish may wait on backpressure (a full queue, a reconnect); 0 = the broker's
+  // publish_timeout.
+  std::chrono::milliseconds timeout{0};
+};
+
+struct RequestOptions {
+  Headers headers;
+  std::string correlation_id;
+  std::chrono::milliseconds timeout{5'000};
+};
+
+namespace detail {
+template <class T>
+OutgoingMessage make_outgoing(const T& value, PublisherTarget target, PublishOptions&& options) {
+  OutgoingMessage out;
+  out.destination = std::move(target.destination);
+  out.native = std::move(target.native);
+  encode_payload(value, out.body);
+  out.content_type = std::string(content_type_of<T>());
+  out.correlation_id = std::move(options.correlation_id);
+  out.reply_to = std::move(options.reply_to);
+  out.message_id = std::move(options.message_id);
+  out.headers = std::move(options.headers);
+  out.timeout = options.timeout;
+  return out;
+}
+}  // namespace detail
+
+// A handle to a subscriber being declared. Configure it, then add handlers.
+// Note for g++ 12: it destroys brace-initialized temporaries inside a co_await expression
+// twice (write `Order o{...}; co_await broker.publish(o, "orders");`, not
+// `co_await broker.publish(Order{...}, "orders")`). So no function here that is co_awaited
+// takes a defaulted aggregate parameter: the overloads below replace `options = {}`.
+
+template <class MessageT>
+class Subscriber {
+ public:
+  explicit Subscriber(SubscriberCore& core) : core_(&core) {}
+
+  // Adds a handler. Several handlers: the first whose filter accepts the message runs; the one
+  // without a filter is the default (at most one).
+  template <class F>
+  Subscriber& handle(F fn, HandlerOptions options = {}) {
+    core_->add_handler(make_handler<MessageT>(std::move(fn), std::move(options)));
+    return *this;
+  }
+  // The handlers' results are also published here (besides reply-to).
+  Subscriber& publishes_to(PublisherTarget target) {
+    core_->mutable_config().publishes_to.push_back(std::move(target));
+    return *this;
+  }
+  Subscriber& ack_policy(AckPolicy policy) {
+    core_->mutable_config().ack_policy = policy;
+    return *this;
+  }
+  Subscriber& max_workers(std::size_t n) {
+    core_->mutable_config().max_workers = n == 0 ? 1 : n;
+    return *this;
+  }
+  // Handlers take std::vector<T>: up to max_records messages at once.
+  Subscriber& batch(BatchConfig config = {}) {
+    core_->mutable_config().batch = config;
+    return *this;
+  }
+  Subscriber& decode_options(DecodeOptions options) {
+    core_->mutable_config().decode = options;
+    return *this;
+  }
+  Subscriber& middleware(std::shared_ptr<Middleware> m) {
+    core_->mutable_config().middlewares.push_back(std::move(m));
+    return *this;
+  }
+  Subscriber& retry(RetryPolicy policy) {
+    return middleware(std::make_shared<RetryMiddleware>(std::move(policy)));
+  }
+  Subscriber& title(std::string text) {
+    core_->mutable_config().title = std::move(text);
+    return *this;
+  }
+  Subscriber& description(std::string text) {
+    core_->mutable_config().description = std::move(text);
+    return *this;
+  }
+  Subscriber& include_in_schema(bool include) {
+    core_->mutable_config().include_in_schema = include;
+    return *this;
+  }
+  Subscriber& no_reply(bool value = true) {
+    core_->mutable_config().no_reply = value;
+    return *this;
+  }
+
+  SubscriberStats stats() const { return core_->stats(); }
+  SubscriberCore& core() noexcept { return *core_; }
+
+ private:
+  SubscriberCore* core_;
+};
+
+// A declared (and so documented) publisher. T = void accepts any payload.
+template <class T = void>
+class Publisher {
+ public:
+  Publisher(BrokerCore& broker, PublisherTarget target)
+      : broker_(&broker), target_(std::move(target)) {}
+
+  template <class U = T>
+  requires(std::is_void_v<T> ? Payload<U> : std::is_same_v<U, T>) Task<void> publish(const U& value)
+  const { return broker_->publish(detail::make_outgoing(value, target_, PublishOptions())); }
+  template <class U = T>
+  requires(std::is_void_v<T>
+               ? Payload<U>
+               : std::is_same_v<U, T>) Task<void> publish(const U& value, PublishOptions options)
+  const { return broker_->publish(detail::make_outgoing(value, target_, std::move(options))); }
+  const PublisherTarget& target() const noexcept { return target_; }
+
+ private:
+  BrokerCore* broker_;
+  PublisherTarget target_;
+};
+
+struct PublisherOptions {
+  std::string title;
+  std::string description;
+  bool include_in_schema = true;
+};
+
+// Subscribers and publishers declared under a prefix, with shared middlewares; included into
+// a broker (or another router) later. Nestable: prefixes concatenate.
+template <class MessageT, class SubscriberOptionsT>
+class BasicRouter {
+ public:
+  explicit BasicRouter(std::string prefix = {}) : prefix_(std::move(prefix)) {}
+
+  Subscriber<MessageT> subscriber(std::string destination, SubscriberOptionsT options = {}) {
+    auto core = std::make_unique<SubscriberCore>(options.to_config(std::move(destination)));
+    auto& ref = *core;
+    subscribers_.push_back(std::move(core));
+    return Subscriber<MessageT>(ref);
+  }
+  template <class T = void>
+  void publisher(std::string destination, PublisherOptions options = {}) {
+    PublisherSpec spec{PublisherTarget(std::move(destination)),
+                       std::move(options.title),
+                       std::move(options.description),
+                       options.include_in_schema,
+                       {},
+                       {}};
+    if constexpr (!std::is_void_v<T>) {
+      spec.payload_schema = [](SchemaRegistry& r) { return detail::payload_schema<T>(r); };
+      spec.payload_name = detail::payload_type_name<T>();
+    }
+    publishers_.push_back(std::move(spec));
+  }
+  void add_middleware(std::shared_ptr<Middleware> m) { middlewares_.push_back(std::move(m)); }
+  void include_router(BasicRouter& other) {
+    other.apply_prefix_and_middlewares();
+    for (auto& s : other.subscribers_) subscribers_.push_back(std::move(s));
+    for (auto& p : other.publishers_) publishers_.push_back(std::move(p));
+    other.subscribers_.clear();
+    other.publishers_.clear();
+  }
+
+  // Moves the declarations out with this router's prefix and middlewares applied.
+  std::vector<std::unique_ptr<SubscriberCore>> take_subscribers() {
+    apply_prefix_and_middlewares();
+    return std::exchange(subscribers_, {});
+  }
+  std::vector<PublisherSpec> take_publishers() {
+    apply_prefix_and_middlewares();
+    return std::exchange(publishers_, {});
+  }
+
+ private:
+  void apply_prefix_and_middlewares() {
+    if (applied_) return;
+    applied_ = true;
+    for (auto& s : subscribers_) {
+      auto& c = s->mutable_config();
+      c.destination = prefix_ + c.destination;
+      for (auto& t : c.publishes_to) t.destination = prefix_ + t.destination;
+      c.middlewares.insert(c.middlewares.begin(), middlewares_.begin(), middlewares_.end());
+    }
+    for (auto& p : publishers_) p.target.destination = prefix_ + p.target.destination;
+  }
+
+  std::string prefix_;
+  std::vector<std::unique_ptr<SubscriberCore>> subscribers_;
+  std::vector<PublisherSpec> publishers_;
+  std::vector<std::shared_ptr<Middleware>> middlewares_;
+  bool applied_ = false;
+};
+
+// What every backend's Broker offers; the backend adds subscriber() and its own options.
+template <class MessageT, class SubscriberOptionsT>
+class BasicBroker {
+ public:
+  using Router = BasicRouter<MessageT, SubscriberOptionsT>;
+
+  Subscriber<MessageT> subscriber(std::string destination, SubscriberOptionsT options = {}) {
+    auto& core =
+        core_->add_subscriber(std::make_unique<SubscriberCore>(options.to_config(destination)));
+    return Subscriber<MessageT>(core);
+  }
+
+  // A declared publisher of T (documented in AsyncAPI).
+  template <class T = void>
+  Publisher<T> publisher(PublisherTarget target, PublisherOptions options = {}) {
+    PublisherSpec spec{target,
+                       std::move(options.title),
+                       std::move(options.description),
+                       options.include_in_schema,
+                       {},
+                       {}};
+    if constexpr (!std::is_void_v<T>) {
+      spec.payload_schema = [](SchemaRegistry& r) { return detail::payload_schema<T>(r); };
+      spec.payload_name = detail::payload_type_name<T>();
+    }
+    core_->add_publisher(std::move(spec));
+    return Publisher<T>(*core_, std::move(target));
+  }
+
+  // co_await it in a coroutine, or .get() it to block.
+  template <Payload T>
+  Task<void> publish(const T& value, PublisherTarget target) {
+    return core_->publish(detail::make_outgoing(value, std::move(target), PublishOptions()));
+  }
+  template <Payload T>
+  Task<void> publish(const T& value, PublisherTarget target, PublishOptions options) {
+    return core_->publish(detail::make_outgoing(value, std::move(target), std::move(options)));
+  }
+
+  // Sends `value` and waits for the handler's reply (RequestOptions: timeout 5 s).
+  template <Payload T>
+  Task<Reply> request(const T& value, PublisherTarget target) {
+    return request(value, std::move(target), RequestOptions());
+  }
+  template <Payload T>
+  Task<Reply> request(const T& value, PublisherTarget target, RequestOptions options) {
+    auto out = detail::make_outgoing(value, std::move(target),
+                                     PublishOptions{std::move(options.headers),
+                                                    std::move(options.correlation_id),
+                                                    {},
+                                                    {},
+                                                    options.timeout});
+    return core_->request(std::move(out), options.timeout);
+  }
+
+  void include_router(Router& router) {
+    for (auto& s : router.take_subscribers()) core_->add_subscriber(std::move(s));
+    for (auto& p : router.take_publishers()) core_->add_publisher(std::move(p));
+  }
+  void add_middleware(std::shared_ptr<Middleware> middleware) {
+    core_->add_middleware(std::move(middleware));
+  }
+  template <class T>
+  void provide(std::shared_ptr<T> instance) {
+    core_->dependencies().provide(std::move(instance));
+  }
+  template <class T, class Factory>
+  void provide_factory(Factory factory) {
+    core_->dependencies().template provide_factory<T>(std::move(factory));
+  }
+
+  void start() { core_->start(); }
+  void stop() { core_->stop(); }
+  bool running() const noexcept { return core_->running(); }
+  Logger& logger() noexcept { return core_->logger(); }
+  BrokerCore& core() noexcept { return *core_; }
+
+ protected:
+  explicit BasicBroker(std::unique_ptr<BrokerCore> core) : core_(std::move(core)) {}
+  std::unique_ptr<BrokerCore> core_;
+};
+
+}  // namespace faststream

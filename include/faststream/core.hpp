@@ -1,0 +1,223 @@
+#pragma once
+// The broker-neutral core every backend plugs into: subscribers with their inboxes and
+// handler pipelines, the transport interface a backend implements, and the broker core that
+// owns the runtime (event loop + worker pool), dependencies, middlewares and logging.
+// Heavy machinery (Asio, spdlog) lives in src/core behind these declarations.
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "faststream/codec.hpp"
+#include "faststream/detail/dependencies.hpp"
+#include "faststream/handler.hpp"
+#include "faststream/logger.hpp"
+#include "faststream/message.hpp"
+#include "faststream/middleware.hpp"
+#include "faststream/task.hpp"
+
+namespace faststream {
+
+// How the pipeline settles a message (FastStream 0.7 semantics, see docs/acknowledgement.md):
+//   ack_first        ack on receipt, before the handler runs (at-most-once)
+//   ack              ack after the handler, whether it succeeded or failed
+//   reject_on_error  ack on success, reject on error (no redelivery)       [default]
+//   nack_on_error    ack on success, nack on error (the broker redelivers)
+//   manual           the framework never settles; the handler does (Message& ack/nack/reject)
+// AckMessage/NackMessage/RejectMessage thrown by a handler settle that way under every policy
+// but manual; SkipMessage leaves the message unsettled.
+enum class AckPolicy : std::uint8_t { ack_first, ack, reject_on_error, nack_on_error, manual };
+std::string_view to_string(AckPolicy policy) noexcept;
+
+struct BatchConfig {
+  std::size_t max_records = 100;
+  // How long to wait for more messages once the first one is there.
+  std::chrono::milliseconds timeout{10};
+};
+
+struct SubscriberConfig {
+  std::string destination;  // as declared, with `{name}` placeholders and the router prefix
+  AckPolicy ack_policy = AckPolicy::reject_on_error;
+  std::size_t max_workers = 1;        // handlers of this subscriber running at once
+  std::size_t queue_capacity = 1024;  // messages buffered between the broker and the handlers
+  std::optional<BatchConfig> batch;
+  DecodeOptions decode;
+  std::vector<std::shared_ptr<Middleware>> middlewares;
+  std::vector<PublisherTarget> publishes_to;
+  std::string title;
+  std::string description;
+  bool include_in_schema = true;
+  bool no_reply = false;  // do not publish the result to reply-to
+  // On stop, finish the messages already queued (memory broker) instead of leaving them to
+  // the broker's redelivery (real brokers: they are not acked, so the broker keeps them).
+  bool drain_queued_on_stop = false;
+  std::shared_ptr<const void> native;  // the backend's source options
+};
+
+// Counters of one subscriber (monotonic).
+struct SubscriberStats {
+  std::uint64_t received = 0;
+  std::uint64_t processed = 0;  // handler completed
+  std::uint64_t failed = 0;     // handler, decode or publish failed
+  std::uint64_t acked = 0;
+  std::uint64_t nacked = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t skipped = 0;
+  std::size_t queued = 0;
+  std::size_t max_queued = 0;  // highest queue depth seen
+  std::size_t in_flight = 0;
+};
+
+class BrokerCore;
+
+class SubscriberCore {
+ public:
+  explicit SubscriberCore(SubscriberConfig config);
+  ~SubscriberCore();
+  SubscriberCore(const SubscriberCore&) = delete;
+  SubscriberCore& operator=(const SubscriberCore&) = delete;
+
+  const SubscriberConfig& config() const noexcept;
+  SubscriberConfig& mutable_config();  // before start only
+  void add_handler(HandlerSpec spec);
+  const std::vector<HandlerSpec>& handlers() const noexcept;
+  // Names of `{name}` placeholders in the destination, in order.
+  const std::vector<std::string>& placeholders() const noexcept;
+
+  // --- For backends: hand over a message (thread-safe). -------------------------------------
+  // Takes the message unless the queue is full or closed; returns whether it took it.
+  bool try_deliver(MessagePtr& message);
+  // Waits while the queue is full (suspending the coroutine); PublishTimeout after `timeout`,
+  // BrokerNotRunning when the subscriber is stopped.
+  Task<void> deliver(MessagePtr message, std::chrono::milliseconds timeout);
+  // Calls `ready()` once when the queue has room again (used by backends to resume reading).
+  void when_ready(detail::Callback ready);
+
+  SubscriberStats stats() const;
+  bool running() const noexcept;
+
+  // --- For the broker core. -------------------------------------------------------------------
+  void start(BrokerCore& broker);
+  void close_inbox();  // stop accepting; queued ones are drained or released per config
+  // Waits until no handler runs and (if draining) the queue is empty, up to `deadline`;
+  // returns the number of messages still in flight or queued when it gave up.
+  std::size_t wait_idle(std::chrono::steady_clock::time_point deadline);
+  void finish();  // after the runtime stopped: release what is left
+
+  struct Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The reply to a request, decoded on demand.
+class Reply {
+ public:
+  explicit Reply(MessagePtr message) : message_(std::move(message)) {}
+  const Message& message() const noexcept { return *message_; }
+  std::string_view body() const noexcept { return message_->body(); }
+  const Headers& headers() const noexcept { return message_->headers(); }
+  const std::string& correlation_id() const noexcept { return message_->correlation_id(); }
+  const std::string& content_type() const noexcept { return message_->content_type(); }
+  template <class T>
+  T decode(const DecodeOptions& options = {}) const {
+    return decode_payload<T>(message_->body(), message_->content_type(), options);
+  }
+
+ private:
+  MessagePtr message_;
+};
+
+// Implemented by each backend (src/<backend>/): connection, declaring, consume loops and the
+// wire format. Client-library types stay behind it.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual std::string protocol() const = 0;    // "memory", "redis", "nats"...
+  virtual std::string public_url() const = 0;  // without credentials, for logs and docs
+  // Checks a subscriber's native options when it is added (throws ConfigError).
+  virtual void validate(const SubscriberConfig&) const {}
+  // Connects and starts feeding the subscribers; called on the broker's start.
+  virtual void start(BrokerCore& broker) = 0;
+  // Stops feeding subscribers (drain begins). Publishing still works until close().
+  virtual void stop_consuming() = 0;
+  // Disconnects; called after the drain.
+  virtual void close() = 0;
+  virtual Task<void> publish(OutgoingMessage message) = 0;
+  virtual Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) = 0;
+};
+
+struct BrokerSettings {
+  LogLevel log_level = LogLevel::info;
+  // Access log lines (Received / Processed / failed) are written at this level.
+  LogLevel access_log_level = LogLevel::info;
+  std::string logger_name = "faststream";
+  std::chrono::milliseconds graceful_timeout{10'000};
+  std::chrono::milliseconds publish_timeout{10'000};
+  // Threads for plain (non-coroutine) handlers; 0 = as many as the subscribers' max_workers
+  // need (at least 1, at most 512).
+  std::size_t worker_threads = 0;
+};
+
+struct PublisherSpec {  // a declared publisher, for docs
+  PublisherTarget target;
+  std::string title;
+  std::string description;
+  bool include_in_schema = true;
+  std::function<std::string(SchemaRegistry&)> payload_schema;
+  std::string payload_name;
+};
+
+class BrokerCore {
+ public:
+  BrokerCore(std::unique_ptr<Transport> transport, BrokerSettings settings);
+  ~BrokerCore();
+  BrokerCore(const BrokerCore&) = delete;
+  BrokerCore& operator=(const BrokerCore&) = delete;
+
+  SubscriberCore& add_subscriber(std::unique_ptr<SubscriberCore> subscriber);
+  const std::vector<std::unique_ptr<SubscriberCore>>& subscribers() const noexcept;
+  void add_publisher(PublisherSpec spec);
+  const std::vector<PublisherSpec>& publishers() const noexcept;
+  void add_middleware(std::shared_ptr<Middleware> middleware);
+  const std::vector<std::shared_ptr<Middleware>>& middlewares() const noexcept;
+  detail::DependencyRegistry& dependencies() noexcept;
+
+  const BrokerSettings& settings() const noexcept;
+  BrokerSettings& mutable_settings();  // before start
+  Logger& logger() noexcept;
+  Transport& transport() noexcept;
+  // TestBroker swaps in its in-memory transport (before start).
+  std::unique_ptr<Transport> replace_transport(std::unique_ptr<Transport> transport);
+
+  // Starts the runtime, checks every subscriber's dependencies and path parameters, then
+  // the transport. Throws ConfigError for wrong declarations.
+  void start();
+  // Graceful: stop consuming, let in-flight handlers finish (up to graceful_timeout), settle,
+  // close the transport, stop the runtime. Idempotent.
+  void stop();
+  bool running() const noexcept;
+
+  // Publishes through the broker's publish middlewares, then the transport.
+  Task<void> publish(OutgoingMessage message);
+  // Sends a request and waits for the reply (correlated by id) up to `timeout`.
+  Task<Reply> request(OutgoingMessage message, std::chrono::milliseconds timeout);
+
+  Executor& event_loop();
+  Executor& workers();
+
+  struct Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faststream

@@ -1,0 +1,184 @@
+#pragma once
+// The broker-neutral incoming message (bytes + headers + ids + a settle handle) and the
+// outgoing one. Each backend derives its native message (e.g. redis::Message) from Message.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace faststream {
+
+// Header names FastStream uses on the wire (Kafka/Redis/NATS headers; AMQP maps them to
+// native properties).
+namespace headers {
+inline constexpr std::string_view content_type = "content-type";
+inline constexpr std::string_view correlation_id = "correlation_id";
+inline constexpr std::string_view reply_to = "reply_to";
+inline constexpr std::string_view message_id = "message_id";
+}  // namespace headers
+
+// Ordered, duplicate-tolerant header list (brokers differ; order is preserved on the wire).
+class Headers {
+ public:
+  using value_type = std::pair<std::string, std::string>;
+  Headers() = default;
+  Headers(std::initializer_list<value_type> items) : items_(items) {}
+
+  // The first value of `name`, if any.
+  std::optional<std::string_view> get(std::string_view name) const noexcept {
+    for (const auto& [k, v] : items_)
+      if (k == name) return std::string_view{v};
+    return std::nullopt;
+  }
+  bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+  // Replaces every value of `name` with `value`.
+  void set(std::string_view name, std::string value);
+  void add(std::string name, std::string value) {
+    items_.emplace_back(std::move(name), std::move(value));
+  }
+  void erase(std::string_view name);
+
+  auto begin() const noexcept { return items_.begin(); }
+  auto end() const noexcept { return items_.end(); }
+  std::size_t size() const noexcept { return items_.size(); }
+  bool empty() const noexcept { return items_.empty(); }
+  friend bool operator==(const Headers&, const Headers&) = default;
+
+ private:
+  std::vector<value_type> items_;
+};
+
+// How a message is settled with its broker.
+enum class Settlement : std::uint8_t {
+  none,    // not settled yet
+  ack,     // done: the broker may forget it
+  nack,    // failed: the broker may deliver it again (requeue / nak / leave pending)
+  reject,  // failed for good: drop or dead-letter, never redeliver
+};
+std::string_view to_string(Settlement s) noexcept;
+
+struct NackOptions {
+  // Ask the broker to redeliver after this delay (NATS nak delay, memory broker); brokers
+  // without delayed redelivery ignore it and say so in their docs.
+  std::chrono::milliseconds delay{0};
+  // false: do not requeue (RabbitMQ basic.nack requeue=false); default requeues.
+  bool requeue = true;
+};
+
+// What the framework knows about a message's broker, used by retry and docs.
+struct DeliveryCapabilities {
+  bool redelivery = false;          // nack makes the broker deliver it again
+  bool delayed_redelivery = false;  // ... after a requested delay
+};
+
+class Message {
+ public:
+  virtual ~Message() = default;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+
+  std::string_view body() const noexcept { return body_; }
+  const Headers& headers() const noexcept { return headers_; }
+  // A header by name; content-type, correlation_id and reply_to are found even when the
+  // backend keeps them in dedicated fields rather than in headers().
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+  const std::string& correlation_id() const noexcept { return correlation_id_; }
+  // The message id; the correlation id when the sender set none (as FastStream does).
+  const std::string& message_id() const noexcept {
+    return message_id_.empty() ? correlation_id_ : message_id_;
+  }
+  const std::string& reply_to() const noexcept { return reply_to_; }
+  const std::string& content_type() const noexcept { return content_type_; }
+  // The concrete destination it arrived on (channel, subject, topic, queue).
+  const std::string& destination() const noexcept { return destination_; }
+  // 1 on first delivery; brokers that cannot tell report 1.
+  std::uint32_t delivery_count() const noexcept { return delivery_count_; }
+  // When the message was first published, if the broker says.
+  std::optional<std::chrono::system_clock::time_point> timestamp() const noexcept {
+    return timestamp_;
+  }
+  // Values captured by `{name}` placeholders of the subscriber's destination.
+  std::optional<std::string_view> path_param(std::string_view name) const noexcept;
+  const std::vector<std::pair<std::string, std::string>>& path_params() const noexcept {
+    return path_params_;
+  }
+  virtual DeliveryCapabilities capabilities() const noexcept { return {}; }
+
+  // Settle now. The first settlement wins; later calls are ignored (and return false).
+  bool ack();
+  bool nack(NackOptions options = {});
+  bool reject();
+  Settlement settlement() const noexcept { return settlement_; }
+  bool settled() const noexcept { return settlement_ != Settlement::none; }
+
+  // Framework-internal: the subscriber fills these before dispatch.
+  void set_path_params(std::vector<std::pair<std::string, std::string>> params) {
+    path_params_ = std::move(params);
+  }
+
+ protected:
+  Message() = default;
+
+  // Backends perform the settlement on their broker (XACK, basic.ack, Nak...). Must not
+  // block on I/O: queue the command and return. Errors are logged by the backend.
+  virtual void on_settle(Settlement settlement, const NackOptions& options) = 0;
+
+  std::string body_;
+  Headers headers_;
+  std::string correlation_id_;
+  std::string message_id_;
+  std::string reply_to_;
+  std::string content_type_;
+  std::string destination_;
+  std::uint32_t delivery_count_ = 1;
+  std::optional<std::chrono::system_clock::time_point> timestamp_;
+
+  // Fills correlation_id_, reply_to_, content_type_, message_id_ from FastStream's headers
+  // and generates a correlation id when absent (message_id() then falls back to it).
+  void adopt_standard_headers();
+
+ private:
+  bool settle(Settlement s, const NackOptions& options);
+  Settlement settlement_ = Settlement::none;
+  std::vector<std::pair<std::string, std::string>> path_params_;
+};
+
+using MessagePtr = std::unique_ptr<Message>;
+
+// A message on its way to a broker.
+struct OutgoingMessage {
+  std::string destination;
+  std::string body;
+  std::string content_type;
+  std::string correlation_id;
+  std::string reply_to;
+  std::string message_id;  // empty: the correlation id serves as message id
+  Headers headers;
+  // Backend-specific publish options (e.g. a Redis stream's maxlen), owned by the backend.
+  std::shared_ptr<const void> native;
+  // How long the publish may wait on backpressure; 0 = the broker's publish_timeout.
+  std::chrono::milliseconds timeout{0};
+
+  // FastStream's headers as they go on the wire: content-type, correlation_id, reply_to.
+  Headers wire_headers() const;
+};
+
+// Where a result (or an explicit publish) goes: a destination in the backend's terms plus
+// optional backend-specific options (e.g. "a Redis list" rather than a channel).
+struct PublisherTarget {
+  std::string destination;
+  std::shared_ptr<const void> native;
+  PublisherTarget(std::string dest) : destination(std::move(dest)) {}  // NOLINT: implicit
+  PublisherTarget(const char* dest) : destination(dest) {}             // NOLINT: implicit
+  PublisherTarget(std::string dest, std::shared_ptr<const void> options)
+      : destination(std::move(dest)), native(std::move(options)) {}
+};
+
+// A new random id in FastStream's format (a UUID4 string).
+std::string generate_id();
+
+}  // namespace faststream

@@ -1,0 +1,199 @@
+#include <fmt/format.h>
+
+#include <cxxabi.h>
+#include <algorithm>
+
+#include "core/broker_impl.hpp"
+#include "faststream/exceptions.hpp"
+
+namespace faststream {
+
+namespace detail {
+std::string demangle(const char* mangled) {
+  int status = 0;
+  char* out = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string result = status == 0 && out ? out : mangled;
+  std::free(out);
+  return result;
+}
+}  // namespace detail
+
+BrokerCore::Impl::Impl(std::unique_ptr<Transport> t, BrokerSettings s)
+    : transport(std::move(t)),
+      settings(std::move(s)),
+      logger(detail::make_log_sink(settings.logger_name, settings.log_level)),
+      runtime(settings.logger_name) {}
+
+BrokerCore::BrokerCore(std::unique_ptr<Transport> transport, BrokerSettings settings)
+    : impl_(std::make_unique<Impl>(std::move(transport), std::move(settings))) {}
+
+BrokerCore::~BrokerCore() {
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    impl_->logger.error("stopping the broker failed: {}", e.what());
+  }
+}
+
+SubscriberCore& BrokerCore::add_subscriber(std::unique_ptr<SubscriberCore> subscriber) {
+  if (impl_->running)
+    throw ConfigError("subscriber '" + subscriber->config().destination +
+                      "' added while the broker runs: declare subscribers before start");
+  impl_->transport->validate(subscriber->config());
+  impl_->subscribers.push_back(std::move(subscriber));
+  return *impl_->subscribers.back();
+}
+const std::vector<std::unique_ptr<SubscriberCore>>& BrokerCore::subscribers() const noexcept {
+  return impl_->subscribers;
+}
+void BrokerCore::add_publisher(PublisherSpec spec) {
+  impl_->publishers.push_back(std::move(spec));
+}
+const std::vector<PublisherSpec>& BrokerCore::publishers() const noexcept {
+  return impl_->publishers;
+}
+void BrokerCore::add_middleware(std::shared_ptr<Middleware> middleware) {
+  if (impl_->running) throw ConfigError("add middlewares before the broker starts");
+  impl_->middlewares.push_back(std::move(middleware));
+}
+const std::vector<std::shared_ptr<Middleware>>& BrokerCore::middlewares() const noexcept {
+  return impl_->middlewares;
+}
+detail::DependencyRegistry& BrokerCore::dependencies() noexcept {
+  return impl_->dependencies;
+}
+const BrokerSettings& BrokerCore::settings() const noexcept {
+  return impl_->settings;
+}
+BrokerSettings& BrokerCore::mutable_settings() {
+  if (impl_->running) throw ConfigError("change broker settings before it starts");
+  return impl_->settings;
+}
+Logger& BrokerCore::logger() noexcept {
+  return impl_->logger;
+}
+Transport& BrokerCore::transport() noexcept {
+  return *impl_->transport;
+}
+std::unique_ptr<Transport> BrokerCore::replace_transport(std::unique_ptr<Transport> transport) {
+  if (impl_->running) throw ConfigError("replace the transport before the broker starts");
+  return std::exchange(impl_->transport, std::move(transport));
+}
+bool BrokerCore::running() const noexcept {
+  return impl_->running;
+}
+Executor& BrokerCore::event_loop() {
+  return impl_->runtime.loop();
+}
+Executor& BrokerCore::workers() {
+  return impl_->runtime.workers();
+}
+
+void BrokerCore::start() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (impl_->running) return;
+  auto& i = *impl_;
+  i.logger.set_level(i.settings.log_level);
+  std::size_t threads = i.settings.worker_threads;
+  if (threads == 0) {
+    for (auto& s : i.subscribers) {
+      bool plain = std::none_of(s->handlers().begin(), s->handlers().end(),
+                                [](const HandlerSpec& h) { return h.coroutine; });
+      if (plain) threads += s->config().max_workers;
+    }
+    threads = std::clamp<std::size_t>(threads, 1, 512);
+  }
+  i.runtime.start(threads);
+  i.publish_chain.middlewares = i.middlewares;
+  i.publish_chain.transport = i.transport.get();
+  try {
+    for (auto& s : i.subscribers) s->start(*this);
+    i.transport->start(*this);
+  } catch (...) {
+    for (auto& s : i.subscribers) s->close_inbox();
+    i.runtime.stop();
+    for (auto& s : i.subscribers) s->finish();
+    throw;
+  }
+  i.running = true;
+  i.logger.info("broker started: {} {} with {} subscriber(s)", i.transport->protocol(),
+                i.transport->public_url(), i.subscribers.size());
+}
+
+void BrokerCore::stop() {
+  std::lock_guard lock(impl_->lifecycle);
+  auto& i = *impl_;
+  if (!i.running) return;
+  if (detail::current_executor() == &i.runtime.loop() ||
+      detail::current_executor() == &i.runtime.workers())
+    throw std::logic_error(
+        "faststream: broker.stop() called from one of its own handlers would wait for itself; "
+        "call app.stop() (it returns at once) instead");
+  i.running = false;
+  i.transport->stop_consuming();
+  for (auto& s : i.subscribers) s->close_inbox();
+  auto deadline = std::chrono::steady_clock::now() + i.settings.graceful_timeout;
+  std::size_t left = 0;
+  for (auto& s : i.subscribers) left += s->wait_idle(deadline);
+  if (left > 0) {
+    i.logger.warning(
+        "graceful timeout of {} ms passed with {} message(s) still in flight; cancelling "
+        "their timers",
+        i.settings.graceful_timeout.count(), left);
+    i.runtime.cancel_timers();
+    auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (auto& s : i.subscribers) s->wait_idle(grace);
+  }
+  i.transport->close();
+  i.runtime.stop();
+  for (auto& s : i.subscribers) s->finish();
+  i.logger.info("broker stopped");
+}
+
+namespace {
+Task<void> publish_through_chain(detail::PublishChain* chain, OutgoingMessage message) {
+  co_await PublishNext(chain, 0)(message);
+}
+Task<Reply> request_and_wrap(Transport* transport, OutgoingMessage message,
+                             std::chrono::milliseconds timeout) {
+  MessagePtr reply = co_await transport->request(std::move(message), timeout);
+  co_return Reply(std::move(reply));
+}
+void fill_ids(OutgoingMessage& message) {
+  if (message.correlation_id.empty()) message.correlation_id = generate_id();
+}
+}  // namespace
+
+Task<void> BrokerCore::publish(OutgoingMessage message) {
+  fill_ids(message);
+  if (impl_->publish_chain.middlewares.empty())
+    return impl_->transport->publish(std::move(message));
+  return publish_through_chain(&impl_->publish_chain, std::move(message));
+}
+
+Task<Reply> BrokerCore::request(OutgoingMessage message, std::chrono::milliseconds timeout) {
+  fill_ids(message);
+  return request_and_wrap(impl_->transport.get(), std::move(message), timeout);
+}
+
+Task<void> PublishNext::operator()(OutgoingMessage& message) const {
+  if (index_ < chain_->middlewares.size())
+    return chain_->middlewares[index_]->on_publish(message, PublishNext(chain_, index_ + 1));
+  return chain_->transport->publish(std::move(message));
+}
+
+namespace core {
+Task<void> process_now(SubscriberCore& subscriber, MessagePtr message) {
+  auto& impl = subscriber.impl();
+  impl.received.fetch_add(1, std::memory_order_relaxed);
+  impl.in_flight.fetch_add(1, std::memory_order_relaxed);
+  if (impl.config.batch) {
+    std::vector<MessagePtr> one;
+    one.push_back(std::move(message));
+    return impl.process_batch(std::move(one), true);
+  }
+  return impl.process(std::move(message), true);
+}
+}  // namespace core
+
+}  // namespace faststream

@@ -1,0 +1,35 @@
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/runtime.hpp"
+#include "core/subscriber_impl.hpp"
+#include "faststream/core.hpp"
+
+namespace faststream {
+
+struct BrokerCore::Impl {
+  Impl(std::unique_ptr<Transport> t, BrokerSettings s);
+
+  std::unique_ptr<Transport> transport;
+  BrokerSettings settings;
+  Logger logger;
+  std::vector<std::unique_ptr<SubscriberCore>> subscribers;
+  std::vector<PublisherSpec> publishers;
+  std::vector<std::shared_ptr<Middleware>> middlewares;
+  detail::DependencyRegistry dependencies;
+  detail::PublishChain publish_chain;
+  core::Runtime runtime;
+  std::mutex lifecycle;
+  std::atomic<bool> running{false};
+};
+
+}  // namespace faststream
+
+namespace faststream::core {
+// Runs one message through a subscriber right now on the calling coroutine (TestBroker's
+// inline delivery): the pipeline settles it and then rethrows the handler's error.
+Task<void> process_now(SubscriberCore& subscriber, MessagePtr message);
+}  // namespace faststream::core

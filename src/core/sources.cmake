@@ -1,0 +1,10 @@
+list(APPEND FASTSTREAM_SOURCES
+  core/task.cpp
+  core/runtime.cpp
+  core/message.cpp
+  core/logging.cpp
+  core/subscriber.cpp
+  core/broker_core.cpp
+  core/middleware.cpp
+  core/app.cpp
+  core/handler.cpp)

@@ -1,0 +1,3 @@
+list(APPEND FASTSTREAM_SOURCES
+  memory/routing.cpp
+  memory/broker.cpp)

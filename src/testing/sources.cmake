@@ -1,0 +1,1 @@
+list(APPEND FASTSTREAM_SOURCES testing/test_broker.cpp)
