@@ -90,7 +90,7 @@ std::shared_ptr<LogSink> make_log_sink(std::string name, LogLevel level) {
 }  // namespace detail
 
 void Logger::write(LogLevel level, std::string_view text) const {
-  if (!sink_) return;
+  if (!enabled(level)) return;
   if (subscriber_.empty() && message_id_.empty()) {
     sink_->write(level, text);
   } else {

@@ -133,3 +133,36 @@ TEST(CoreTask, SleepWaitsAtLeastTheDuration) {
   []() -> faststream::Task<void> { co_await faststream::sleep(30ms); }().get();
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 30ms);
 }
+
+// --- Access log -----------------------------------------------------------------------------
+
+namespace {
+std::string run_one_message(faststream::LogLevel log_level, faststream::LogLevel access_level) {
+  auto settings = quiet();
+  settings.log_level = log_level;
+  settings.access_log_level = access_level;
+  faststream::memory::Broker broker("memory://", settings);
+  std::atomic<int> done{0};
+  broker.subscriber("logged").handle([&](const std::string&) { ++done; });
+  testing::internal::CaptureStderr();
+  broker.start();
+  broker.publish(std::string("x"), "logged").get();
+  eventually([&] { return done == 1; });
+  broker.stop();
+  return testing::internal::GetCapturedStderr();
+}
+}  // namespace
+
+TEST(CoreAccessLog, LinesFollowTheConfiguredLevels) {
+  auto on = run_one_message(faststream::LogLevel::info, faststream::LogLevel::info);
+  EXPECT_NE(on.find("logged | "), std::string::npos) << on;
+  EXPECT_NE(on.find(" - Received"), std::string::npos) << on;
+  EXPECT_NE(on.find(" - Processed in "), std::string::npos) << on;
+
+  auto below = run_one_message(faststream::LogLevel::info, faststream::LogLevel::debug);
+  EXPECT_EQ(below.find("Received"), std::string::npos) << below;
+  EXPECT_EQ(below.find("Processed"), std::string::npos) << below;
+
+  auto off = run_one_message(faststream::LogLevel::trace, faststream::LogLevel::off);
+  EXPECT_EQ(off.find("Received"), std::string::npos) << off;
+}

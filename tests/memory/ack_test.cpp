@@ -19,7 +19,8 @@ using memtest::silent;
 // Publishes 0..n-1 and waits until `settled(stats)` holds, then stops the broker (so nothing
 // more can arrive) and returns the final counters.
 template <class Settled>
-faststream::SubscriberStats run(Broker& broker, faststream::Subscriber<faststream::memory::Message>& sub,
+faststream::SubscriberStats run(Broker& broker,
+                                faststream::Subscriber<faststream::memory::Message>& sub,
                                 const char* destination, int n, Settled settled) {
   broker.start();
   for (int i = 0; i < n; ++i) broker.publish(i, destination).get();
@@ -123,8 +124,7 @@ TEST(MemoryAck, ManualLeavesSettlingToTheHandler) {
     }
   });
   // 0..11: three of each kind; the three nacked ones come back once and are acked.
-  auto s = run(broker, sub, "p.manual", 12,
-               [](auto s) { return s.processed + s.failed == 15; });
+  auto s = run(broker, sub, "p.manual", 12, [](auto s) { return s.processed + s.failed == 15; });
   EXPECT_EQ(s.received, 15u);
   EXPECT_EQ(s.processed, 12u);
   EXPECT_EQ(s.failed, 3u);
@@ -151,9 +151,8 @@ TEST(MemoryAck, HandlerControlExceptionsSettleExplicitly) {
         break;
     }
   });
-  auto s = run(broker, sub, "p.control", 5, [](auto s) {
-    return s.acked == 3 && s.rejected == 1 && s.skipped == 1;
-  });
+  auto s = run(broker, sub, "p.control", 5,
+               [](auto s) { return s.acked == 3 && s.rejected == 1 && s.skipped == 1; });
   EXPECT_EQ(s.received, 6u);  // the nacked one came back
   EXPECT_EQ(s.acked, 3u);     // AckMessage, the redelivered one, the plain return
   EXPECT_EQ(s.rejected, 1u);

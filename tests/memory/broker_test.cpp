@@ -118,8 +118,7 @@ TEST(MemoryBroker, WildcardsAndCapturesReachTheHandler) {
   broker.publish(order, "shop.eu.orders.not-a-number").get();  // Path<"id", int> fails
   ASSERT_TRUE(eventually([&] {
     auto s = shop.stats();
-    return star == 2 && tail == 3 && levels.stats().processed == 2 &&
-           s.processed + s.failed == 2;
+    return star == 2 && tail == 3 && levels.stats().processed == 2 && s.processed + s.failed == 2;
   }));
   broker.stop();
   std::sort(by_level.begin(), by_level.end());
@@ -355,7 +354,7 @@ Task<void> forward_next(Broker* broker, int x) {
 
 Task<int> square_later(int x) {
   co_await faststream::sleep(1ms);
-  co_return x * x;
+  co_return x* x;
 }
 
 TEST(MemoryBroker, CoroutineAndPlainHandlersChain) {

@@ -45,7 +45,9 @@ inline faststream::BrokerSettings quiet(faststream::LogLevel level = faststream:
 }
 
 // For tests whose handlers fail on purpose.
-inline faststream::BrokerSettings silent() { return quiet(faststream::LogLevel::off); }
+inline faststream::BrokerSettings silent() {
+  return quiet(faststream::LogLevel::off);
+}
 
 inline double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();

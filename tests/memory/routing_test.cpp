@@ -95,8 +95,8 @@ TEST(MemoryRouting, SeveralCapturesInOrder) {
 }
 
 TEST(MemoryRouting, MalformedPatternsAreConfigErrors) {
-  for (const char* bad : {"a.>.b", ">.a", "a.{x", "a.x{y}", "a.{x}y", "a.x}", "a.{}", "a.{x{y}",
-                          "{a.b}", ""}) {
+  for (const char* bad :
+       {"a.>.b", ">.a", "a.{x", "a.x{y}", "a.{x}y", "a.x}", "a.{}", "a.{x{y}", "{a.b}", ""}) {
     EXPECT_THROW((void)Pattern::compile(bad), ConfigError) << "pattern '" << bad << "'";
   }
   // Well-formed ones do not throw.

@@ -38,7 +38,9 @@ bool holds(std::exception_ptr error) {
   }
 }
 
-Receipt receipt_for(const Order& o) { return {o.id, o.amount <= 100}; }
+Receipt receipt_for(const Order& o) {
+  return {o.id, o.amount <= 100};
+}
 
 TEST(TestBroker, ModeFollowsTheEnvironment) {
   Broker broker("memory://", memtest::quiet());
@@ -253,7 +255,7 @@ TEST(TestBroker, BrokerIsRestoredAfterTheTest) {
   }
   EXPECT_FALSE(broker.running());
   EXPECT_TRUE(sub.core().config().middlewares.empty());  // the recorder is gone
-  broker.start();  // the real memory transport is back
+  broker.start();                                        // the real memory transport is back
   broker.publish(2, "r").get();
   broker.stop();
   EXPECT_EQ(seen, 2);

@@ -48,7 +48,9 @@ TEST(MemoryThreads, ConcurrentPublishersIntoFanOutAndGroup) {
   }
   for (auto& t : threads) t.join();
   ASSERT_TRUE(eventually(
-      [&] { return plain == kTotal && async == kTotal && member[0] + member[1] + member[2] == kTotal; },
+      [&] {
+        return plain == kTotal && async == kTotal && member[0] + member[1] + member[2] == kTotal;
+      },
       20s));
   broker.stop();
   EXPECT_EQ(plain, kTotal);
@@ -71,9 +73,8 @@ TEST(MemoryThreads, ConcurrentRequestsGetTheirOwnReplies) {
   constexpr int kThreads = 4, kEach = 100;
   Broker broker("memory://", quiet());
   broker.subscriber("ts.rpc").max_workers(4).handle([](int x) { return x * 3; });
-  broker.subscriber("ts.echo").max_workers(16).handle([](std::string s) {
-    return echo_later(std::move(s));
-  });
+  broker.subscriber("ts.echo").max_workers(16).handle(
+      [](std::string s) { return echo_later(std::move(s)); });
   broker.start();
   std::atomic<int> ok{0}, wrong{0};
   std::vector<std::thread> threads;
@@ -84,7 +85,8 @@ TEST(MemoryThreads, ConcurrentRequestsGetTheirOwnReplies) {
         faststream::RequestOptions options;
         options.correlation_id = "t" + std::to_string(x);
         auto reply = broker.request(x, "ts.rpc", options).get();
-        bool good = reply.decode<int>() == 3 * x && reply.correlation_id() == options.correlation_id;
+        bool good =
+            reply.decode<int>() == 3 * x && reply.correlation_id() == options.correlation_id;
         auto echo = broker.request(std::to_string(x), "ts.echo").get();
         good = good && echo.decode<std::string>() == "echo:" + std::to_string(x);
         ++(good ? ok : wrong);
@@ -108,9 +110,12 @@ TEST(MemoryThreads, HandlersPublishWhileForeignThreadsDo) {
   std::atomic<int> count{0};
   Broker broker("memory://", quiet());
   // Coroutine relay and a plain relay (blocking publish from a worker thread).
-  broker.subscriber("ts.in.async").max_workers(8).handle([&broker](int x) { return relay(&broker, x); });
-  broker.subscriber("ts.in.plain").max_workers(2).handle(
-      [&broker](int x) { broker.publish(x, "ts.sink").get(); });
+  broker.subscriber("ts.in.async").max_workers(8).handle([&broker](int x) {
+    return relay(&broker, x);
+  });
+  broker.subscriber("ts.in.plain").max_workers(2).handle([&broker](int x) {
+    broker.publish(x, "ts.sink").get();
+  });
   broker.subscriber("ts.sink").max_workers(2).handle([&](int x) {
     sum += x;
     ++count;
