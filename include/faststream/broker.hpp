@@ -145,6 +145,24 @@ struct PublisherOptions {
   bool include_in_schema = true;
 };
 
+namespace detail {
+// What the docs need to know about a declared publisher of T (T = void: any payload).
+template <class T>
+PublisherSpec make_publisher_spec(PublisherTarget target, PublisherOptions&& options) {
+  PublisherSpec spec{std::move(target),
+                     std::move(options.title),
+                     std::move(options.description),
+                     options.include_in_schema,
+                     {},
+                     {}};
+  if constexpr (!std::is_void_v<T>) {
+    spec.payload_schema = [](SchemaRegistry& r) { return payload_schema<T>(r); };
+    spec.payload_name = payload_type_name<T>();
+  }
+  return spec;
+}
+}  // namespace detail
+
 // Subscribers and publishers declared under a prefix, with shared middlewares; included into
 // a broker (or another router) later. Nestable: prefixes concatenate.
 template <class MessageT, class SubscriberOptionsT>
@@ -160,17 +178,8 @@ class BasicRouter {
   }
   template <class T = void>
   void publisher(std::string destination, PublisherOptions options = {}) {
-    PublisherSpec spec{PublisherTarget(std::move(destination)),
-                       std::move(options.title),
-                       std::move(options.description),
-                       options.include_in_schema,
-                       {},
-                       {}};
-    if constexpr (!std::is_void_v<T>) {
-      spec.payload_schema = [](SchemaRegistry& r) { return detail::payload_schema<T>(r); };
-      spec.payload_name = detail::payload_type_name<T>();
-    }
-    publishers_.push_back(std::move(spec));
+    publishers_.push_back(
+        detail::make_publisher_spec<T>(std::move(destination), std::move(options)));
   }
   void add_middleware(std::shared_ptr<Middleware> m) { middlewares_.push_back(std::move(m)); }
   void include_router(BasicRouter& other) {
@@ -226,17 +235,7 @@ class BasicBroker {
   // A declared publisher of T (documented in AsyncAPI).
   template <class T = void>
   Publisher<T> publisher(PublisherTarget target, PublisherOptions options = {}) {
-    PublisherSpec spec{target,
-                       std::move(options.title),
-                       std::move(options.description),
-                       options.include_in_schema,
-                       {},
-                       {}};
-    if constexpr (!std::is_void_v<T>) {
-      spec.payload_schema = [](SchemaRegistry& r) { return detail::payload_schema<T>(r); };
-      spec.payload_name = detail::payload_type_name<T>();
-    }
-    core_->add_publisher(std::move(spec));
+    core_->add_publisher(detail::make_publisher_spec<T>(target, std::move(options)));
     return Publisher<T>(*core_, std::move(target));
   }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -70,5 +71,8 @@ class NoMatchingHandler : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The message of an exception, for logs ("unknown exception" when it is not a std::exception).
+std::string describe_exception(std::exception_ptr error);
 
 }  // namespace faststream

@@ -2,6 +2,21 @@
 
 #include <fmt/format.h>
 
+namespace faststream {
+
+std::string describe_exception(std::exception_ptr error) {
+  if (!error) return {};
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception (not derived from std::exception)";
+  }
+}
+
+}  // namespace faststream
+
 namespace faststream::detail {
 
 std::string_view require_path_param(const Message& message, std::string_view name) {

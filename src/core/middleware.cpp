@@ -53,18 +53,6 @@ bool RetryMiddleware::should_retry(std::exception_ptr error) const {
   return policy_.retry_on ? policy_.retry_on(error) : true;
 }
 
-namespace {
-std::string what_of(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-}  // namespace
-
 Task<void> RetryMiddleware::on_consume(Context& ctx, ConsumeNext next) {
   Message& message = ctx.message();
   const auto caps = message.capabilities();
@@ -97,19 +85,19 @@ Task<void> RetryMiddleware::on_consume(Context& ctx, ConsumeNext next) {
         policy_.max_elapsed.count() == 0 || elapsed + delay < policy_.max_elapsed;
     if (!attempts_left || !time_left) {
       ctx.logger().warning("attempt {}/{} failed: {}; giving up ({})", attempt,
-                           policy_.max_attempts, what_of(error),
+                           policy_.max_attempts, describe_exception(error),
                            attempts_left ? "max elapsed time reached" : "no attempts left");
       std::rethrow_exception(error);
     }
     if (broker_redelivery && !message.settled()) {
       ctx.logger().warning("attempt {}/{} failed: {}; broker redelivers in {} ms", attempt,
-                           policy_.max_attempts, what_of(error), delay.count());
+                           policy_.max_attempts, describe_exception(error), delay.count());
       if (!caps.delayed_redelivery) co_await sleep(delay);  // the broker redelivers at once
       throw NackMessage(
           NackOptions{caps.delayed_redelivery ? delay : std::chrono::milliseconds{0}, true});
     }
     ctx.logger().warning("attempt {}/{} failed: {}; retrying in {} ms", attempt,
-                         policy_.max_attempts, what_of(error), delay.count());
+                         policy_.max_attempts, describe_exception(error), delay.count());
     co_await sleep(delay);
     ctx.result().reset();
     ++attempt;

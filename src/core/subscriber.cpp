@@ -32,16 +32,6 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
-std::string describe(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception (not derived from std::exception)";
-  }
-}
-
 bool is_control(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
@@ -324,7 +314,8 @@ void SubscriberCore::Impl::maybe_spawn_locked(bool& spawn) {
 void SubscriberCore::Impl::spawn_drain() {
   detail::spawn(drain(), [this](std::exception_ptr error) {
     if (error)
-      logger.error("subscriber '{}' drain stopped: {}", config.destination, describe(error));
+      logger.error("subscriber '{}' drain stopped: {}", config.destination,
+                   describe_exception(error));
   });
 }
 
@@ -644,7 +635,8 @@ void SubscriberCore::Impl::settle_after(Message& message, std::exception_ptr err
     std::string action = apply_error_policy(message);
     // Failures are always logged (not only at the access-log level): subscriber, message id,
     // what failed (decode errors name every field path) and what happened to the message.
-    ctx.logger().write(LogLevel::error, fmt::format("failed: {} -> {}", describe(error), action));
+    ctx.logger().write(LogLevel::error,
+                       fmt::format("failed: {} -> {}", describe_exception(error), action));
   }
   if (timed && ctx.logger().enabled(access_level) && message.settlement() != Settlement::none)
     ctx.logger().write(access_level, fmt::format("Processed in {:.3f} ms ({})", elapsed_ms(started),

@@ -6,14 +6,7 @@
 namespace faststream::testing {
 
 std::string Call::error_message() const {
-  if (!error) return {};
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
+  return describe_exception(error);
 }
 
 std::size_t CallLog::count() const {

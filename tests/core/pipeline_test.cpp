@@ -480,6 +480,32 @@ TEST(CoreRetry, UsesBrokerRedeliveryWithBackoffThenGivesUp) {
   EXPECT_EQ(sub.stats().nacked, 3u);
 }
 
+TEST(CoreRetry, MaxElapsedStopsRetryingBeforeAttemptsRunOut) {
+  faststream::memory::Broker broker("memory://", quiet());
+  std::atomic<int> calls{0};
+  faststream::RetryPolicy policy;
+  policy.max_attempts = 100;
+  policy.initial_delay = 20ms;
+  policy.multiplier = 1;
+  policy.jitter = 0;
+  policy.max_elapsed = 150ms;
+  auto sub = broker.subscriber("elapsed").retry(policy);
+  sub.handle([&](const std::string&) {
+    ++calls;
+    throw std::runtime_error("down");
+  });
+  broker.start();
+  auto t0 = std::chrono::steady_clock::now();
+  broker.publish(std::string("x"), "elapsed").get();
+  ASSERT_TRUE(eventually([&] { return sub.stats().rejected == 1; }));
+  auto took = std::chrono::steady_clock::now() - t0;
+  broker.stop();
+  // 20 ms apart, within 150 ms since the first delivery: at most 8 attempts, at least 2.
+  EXPECT_GE(calls, 2);
+  EXPECT_LE(calls, 8);
+  EXPECT_LT(took, 1s);
+}
+
 TEST(CoreRetry, SucceedsOnALaterAttemptAndSkipsValidationErrors) {
   faststream::memory::Broker broker("memory://", quiet());
   std::atomic<int> calls{0};

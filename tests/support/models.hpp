@@ -1,5 +1,5 @@
 #pragma once
-// Models shared by the core tests.
+// Models and helpers shared by the tests.
 #include <faststream/faststream.hpp>
 
 #include <chrono>
@@ -35,13 +35,23 @@ bool eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds
   return done();
 }
 
-// Quiet brokers for tests: errors only (failures are still logged).
-inline faststream::BrokerSettings quiet() {
+// Quiet brokers for tests: errors only (failures are still logged); access log lines are
+// at debug, below the level.
+inline faststream::BrokerSettings quiet(faststream::LogLevel level = faststream::LogLevel::error) {
   faststream::BrokerSettings s;
-  s.log_level = faststream::LogLevel::error;
+  s.log_level = level;
   s.access_log_level = faststream::LogLevel::debug;
-  s.graceful_timeout = std::chrono::seconds(5);
+  s.graceful_timeout = std::chrono::seconds(10);
   return s;
+}
+
+// For tests whose handlers fail on purpose.
+inline faststream::BrokerSettings silent() {
+  return quiet(faststream::LogLevel::off);
+}
+
+inline double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
 }  // namespace fs_test
