@@ -135,6 +135,23 @@ class Reply {
   MessagePtr message_;
 };
 
+// What AsyncAPI says about the broker's server (never credentials).
+struct ServerSpec {
+  std::string host;              // "localhost:6379"
+  std::string protocol;          // "redis", "nats", "amqp", "kafka", "memory"
+  std::string protocol_version;  // may be empty
+  std::string pathname;          // e.g. "/0" (a Redis db, an AMQP vhost); may be empty
+};
+
+// AsyncAPI bindings objects as JSON text keyed by protocol, e.g. {"redis":{...}}; empty
+// strings mean none. See https://github.com/asyncapi/bindings.
+struct SpecBindings {
+  std::string server;
+  std::string channel;
+  std::string operation;
+  std::string message;
+};
+
 // Implemented by each backend (src/<backend>/): connection, declaring, consume loops and the
 // wire format. Client-library types stay behind it.
 class Transport {
@@ -142,6 +159,17 @@ class Transport {
   virtual ~Transport() = default;
   virtual std::string protocol() const = 0;    // "memory", "redis", "nats"...
   virtual std::string public_url() const = 0;  // without credentials, for logs and docs
+  // Points the transport at another broker (the CLI's --url / FASTSTREAM_URL); before start.
+  // Throws std::invalid_argument with a message naming the expected form.
+  virtual void set_url(std::string url) = 0;
+  // For AsyncAPI documents; must not connect.
+  virtual ServerSpec server_spec() const = 0;
+  virtual SpecBindings subscriber_bindings(const SubscriberConfig&) const { return {}; }
+  virtual SpecBindings publisher_bindings(const PublisherTarget&) const { return {}; }
+  // The subscriber whose destination pattern matches `destination` (for the CLI's publish),
+  // using the backend's own matching rules; nullptr when none does.
+  virtual const SubscriberCore* find_subscriber(const BrokerCore& broker,
+                                                std::string_view destination) const;
   // Checks a subscriber's native options when it is added (throws ConfigError).
   virtual void validate(const SubscriberConfig&) const {}
   // Connects and starts feeding the subscribers; called on the broker's start.
@@ -194,6 +222,7 @@ class BrokerCore {
   BrokerSettings& mutable_settings();  // before start
   Logger& logger() noexcept;
   Transport& transport() noexcept;
+  const Transport& transport() const noexcept;
   // TestBroker swaps in its in-memory transport (before start).
   std::unique_ptr<Transport> replace_transport(std::unique_ptr<Transport> transport);
 

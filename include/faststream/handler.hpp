@@ -314,6 +314,10 @@ struct HandlerSpec {
   std::function<Task<void>(detail::InvokeState&)> invoke_batch;
   // Batch form: checks that one message decodes as T (so a bad one fails alone).
   std::function<void(const Message&, const DecodeOptions&)> validate_one;
+  // Checks that a body decodes as this handler's message (throws DecodeError); empty when
+  // the handler takes no message. Used by the CLI's publish before sending.
+  std::function<void(std::string_view body, std::string_view content_type, const DecodeOptions&)>
+      validate;
   // For docs (AsyncAPI) and logs: the payload of one message.
   std::string payload_name;  // model name, "string", "bytes" or "json"
   std::function<std::string(SchemaRegistry&)> payload_schema;
@@ -460,6 +464,8 @@ HandlerSpec make_handler(F fn, HandlerOptions options) {
     spec.batch_payload_schema = [](SchemaRegistry& r) { return detail::payload_schema<E>(r); };
   }
   if constexpr (!std::is_void_v<M>) {
+    spec.validate = [](std::string_view body, std::string_view content_type,
+                       const DecodeOptions& o) { (void)decode_payload<M>(body, content_type, o); };
     spec.payload_name = detail::payload_type_name<M>();
     spec.payload_schema = [](SchemaRegistry& r) { return detail::payload_schema<M>(r); };
   }

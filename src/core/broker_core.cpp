@@ -182,6 +182,13 @@ Task<void> PublishNext::operator()(OutgoingMessage& message) const {
   return chain_->transport->publish(std::move(message));
 }
 
+const SubscriberCore* Transport::find_subscriber(const BrokerCore& broker,
+                                                std::string_view destination) const {
+  for (const auto& s : broker.subscribers())
+    if (s->config().destination == destination) return s.get();
+  return nullptr;
+}
+
 namespace core {
 Task<void> process_now(SubscriberCore& subscriber, MessagePtr message) {
   auto& impl = subscriber.impl();

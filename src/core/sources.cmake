@@ -7,4 +7,5 @@ list(APPEND FASTSTREAM_SOURCES
   core/broker_core.cpp
   core/middleware.cpp
   core/app.cpp
-  core/handler.cpp)
+  core/handler.cpp
+  core/version.cpp)

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 
 #include "core/broker_impl.hpp"
 #include "faststream/exceptions.hpp"
@@ -68,6 +69,21 @@ class MemoryTransport final : public Transport {
 
   std::string protocol() const override { return "memory"; }
   std::string public_url() const override { return url_; }
+  void set_url(std::string url) override {
+    if (!url.starts_with("memory://"))
+      throw std::invalid_argument("the memory broker takes a memory:// URL, got '" + url + "'");
+    url_ = std::move(url);
+  }
+  ServerSpec server_spec() const override {
+    std::string host = url_.substr(std::string_view("memory://").size());
+    return {host.empty() ? "localhost" : host, "memory", "", ""};
+  }
+  const SubscriberCore* find_subscriber(const BrokerCore& broker,
+                                        std::string_view destination) const override {
+    for (const auto& s : broker.subscribers())
+      if (Pattern::compile(s->config().destination).match(destination, nullptr)) return s.get();
+    return nullptr;
+  }
 
   void validate(const SubscriberConfig& config) const override {
     (void)Pattern::compile(config.destination);

@@ -1,0 +1,26 @@
+#pragma once
+// AsyncAPI documents of an application, built from its declared subscribers and publishers
+// (never by connecting to the broker). See docs/asyncapi.md.
+#include <string>
+#include <string_view>
+
+#include "faststream/app.hpp"
+#include "faststream/core.hpp"
+
+namespace faststream::asyncapi {
+
+enum class Version { v3_0_0, v2_6_0 };
+
+// "3.0.0" or "2.6.0"; throws std::invalid_argument naming the accepted values.
+Version parse_version(std::string_view text);
+std::string_view to_string(Version version) noexcept;
+
+struct Options {
+  Version version = Version::v3_0_0;
+  bool yaml = false;  // YAML instead of JSON
+};
+
+// The document as JSON (pretty, 2-space indent) or YAML text.
+std::string generate(const BrokerCore& broker, const AppInfo& info, const Options& options = {});
+
+}  // namespace faststream::asyncapi
