@@ -5,13 +5,16 @@
 #   make test       build everything, run every test (g++ tree, ASan+UBSan tree, clang check)
 #   make test-tsan  the memory-broker tests under ThreadSanitizer
 #   make bench      the benchmarks (pinned to one core), results in BENCHMARKS.md
+#   make asyncapi   the example service's AsyncAPI documents: build/asyncapi.json and .yaml
+#   make install    install headers, library, CMake package and pkg-config files (PREFIX)
 #   make format     clang-format the tree
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
 
-.PHONY: deps build demo test test-unit test-asan test-clang test-tsan bench format clean
+.PHONY: deps build demo test test-unit test-asan test-clang test-tsan bench asyncapi install format clean
+PREFIX ?= /usr/local
 
 deps:
 	@bash scripts/install-deps.sh
@@ -44,6 +47,13 @@ test-tsan: deps
 
 bench: build
 	bash bench/run.sh
+
+asyncapi: build
+	./build/default/examples/orders docs gen -o build/asyncapi.json
+	./build/default/examples/orders docs gen --yaml -o build/asyncapi.yaml
+
+install: build
+	cmake --install build/default --prefix $(PREFIX)
 
 format:
 	@git ls-files '*.hpp' '*.cpp' | xargs clang-format -i

@@ -14,56 +14,13 @@
 #include <thread>
 #include <vector>
 
-namespace shop {
-
-struct Item {
-  std::string sku;
-  int quantity = 1;
-  double price = 0;
-};
-FASTSTREAM_MODEL(Item, sku, quantity, price);
-FASTSTREAM_FIELDS(Item, field(&Item::sku).pattern("^[A-Z]{3}-[0-9]+$"),
-                  field(&Item::quantity).gt(0).with_default(), field(&Item::price).ge(0));
-
-struct Order {
-  std::string id;
-  std::string customer;
-  std::vector<Item> items;
-  std::optional<std::string> note;
-};
-FASTSTREAM_MODEL(Order, id, customer, items, note);
-FASTSTREAM_FIELDS(Order, model().description("An order placed by a customer"),
-                  field(&Order::id).min_length(1), field(&Order::items).min_length(1));
-
-struct Receipt {
-  std::string order_id;
-  bool accepted = false;
-  double total = 0;
-};
-FASTSTREAM_MODEL(Receipt, order_id, accepted, total);
-
-struct Notice {
-  std::string order_id;
-  std::string text;
-};
-FASTSTREAM_MODEL(Notice, order_id, text);
-
-}  // namespace shop
+#include "models.hpp"
 
 using shop::Notice;
 using shop::Order;
 using shop::Receipt;
 
 namespace {
-
-// Orders above this total need a manual check: the receipt says not accepted.
-constexpr double kAutoAcceptLimit = 1000.0;
-
-Receipt make_receipt(const Order& order) {
-  double total = 0;
-  for (const auto& item : order.items) total += item.quantity * item.price;
-  return {order.id, total <= kAutoAcceptLimit, total};
-}
 
 // A coroutine handler: receipts are announced through a declared publisher.
 faststream::Task<void> announce(faststream::Publisher<Notice> notices, Receipt receipt) {
@@ -85,7 +42,7 @@ int main(int argc, char** argv) {
       .publishes_to("receipts")
       .handle([](const Order& order, faststream::Logger& log) -> Receipt {
         log.info("order {} from {} with {} item(s)", order.id, order.customer, order.items.size());
-        return make_receipt(order);
+        return shop::make_receipt(order);
       });
 
   auto notices = broker.publisher<Notice>("notices", {.description = "Order status notices"});

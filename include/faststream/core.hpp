@@ -141,12 +141,12 @@ struct ServerSpec {
   std::string protocol;          // "redis", "nats", "amqp", "kafka", "memory"
   std::string protocol_version;  // may be empty
   std::string pathname;          // e.g. "/0" (a Redis db, an AMQP vhost); may be empty
+  std::string bindings;          // server bindings object, e.g. {"kafka":{...}}; may be empty
 };
 
 // AsyncAPI bindings objects as JSON text keyed by protocol, e.g. {"redis":{...}}; empty
 // strings mean none. See https://github.com/asyncapi/bindings.
 struct SpecBindings {
-  std::string server;
   std::string channel;
   std::string operation;
   std::string message;

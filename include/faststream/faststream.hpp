@@ -14,3 +14,4 @@
 #include "faststream/middleware.hpp"
 #include "faststream/model.hpp"
 #include "faststream/task.hpp"
+#include "faststream/version.hpp"

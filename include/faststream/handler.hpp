@@ -324,6 +324,7 @@ struct HandlerSpec {
   std::string batch_payload_name;
   std::function<std::string(SchemaRegistry&)> batch_payload_schema;
   std::function<std::string(SchemaRegistry&)> result_schema;  // empty: returns nothing
+  std::string result_content_type;                            // of the result, when any
   std::vector<std::type_index> dependencies;
   std::vector<std::string> path_params;
 };
@@ -471,10 +472,12 @@ HandlerSpec make_handler(F fn, HandlerOptions options) {
   }
   using V = typename U::type;
   if constexpr (detail::is_optional<V>::value) {
+    spec.result_content_type = content_type_of<typename detail::is_optional<V>::inner>();
     spec.result_schema = [](SchemaRegistry& r) {
       return detail::payload_schema<typename detail::is_optional<V>::inner>(r);
     };
   } else if constexpr (!std::is_void_v<V>) {
+    spec.result_content_type = content_type_of<V>();
     spec.result_schema = [](SchemaRegistry& r) { return detail::payload_schema<V>(r); };
   }
   [&]<std::size_t... I>(std::index_sequence<I...>) {

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <iostream>
 #include <mutex>
 #include <stdexcept>
 
@@ -134,49 +133,6 @@ int App::run() {
   }
   restore();
   return code;
-}
-
-int App::main(int argc, char** argv) {
-  std::string program = argc > 0 ? argv[0] : "service";
-  auto usage = [&] {
-    std::cout << info_.title << " " << info_.version << "\n"
-              << (info_.description.empty() ? "" : info_.description + "\n") << "\n"
-              << "Usage: " << program << " [run] [options]\n\n"
-              << "Commands:\n"
-              << "  run                     start the service (default)\n\n"
-              << "Options:\n"
-              << "  --log-level LEVEL       trace|debug|info|warning|error|critical|off\n"
-              << "  --graceful-timeout SEC  how long in-flight messages may finish on stop\n"
-              << "  -h, --help              show this help\n";
-  };
-  auto& settings = broker_->mutable_settings();
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (arg == "-h" || arg == "--help") {
-        usage();
-        return 0;
-      } else if (arg == "run") {
-        continue;
-      } else if (arg == "--log-level") {
-        settings.log_level = parse_log_level(value());
-      } else if (arg == "--graceful-timeout") {
-        double seconds = std::stod(value());
-        if (seconds < 0) throw std::invalid_argument("--graceful-timeout must be >= 0");
-        settings.graceful_timeout = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
-      } else {
-        throw std::invalid_argument("unknown argument '" + arg + "' (see --help)");
-      }
-    } catch (const std::exception& e) {
-      std::cerr << program << ": " << e.what() << "\n";
-      return 2;
-    }
-  }
-  return run();
 }
 
 }  // namespace faststream

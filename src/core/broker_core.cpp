@@ -75,6 +75,9 @@ Logger& BrokerCore::logger() noexcept {
 Transport& BrokerCore::transport() noexcept {
   return *impl_->transport;
 }
+const Transport& BrokerCore::transport() const noexcept {
+  return *impl_->transport;
+}
 std::unique_ptr<Transport> BrokerCore::replace_transport(std::unique_ptr<Transport> transport) {
   if (impl_->running) throw ConfigError("replace the transport before the broker starts");
   return std::exchange(impl_->transport, std::move(transport));
@@ -183,7 +186,7 @@ Task<void> PublishNext::operator()(OutgoingMessage& message) const {
 }
 
 const SubscriberCore* Transport::find_subscriber(const BrokerCore& broker,
-                                                std::string_view destination) const {
+                                                 std::string_view destination) const {
   for (const auto& s : broker.subscribers())
     if (s->config().destination == destination) return s.get();
   return nullptr;

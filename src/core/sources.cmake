@@ -8,4 +8,6 @@ list(APPEND FASTSTREAM_SOURCES
   core/middleware.cpp
   core/app.cpp
   core/handler.cpp
-  core/version.cpp)
+  core/version.cpp
+  core/cli.cpp
+  core/supervisor.cpp)

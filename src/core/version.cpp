@@ -6,6 +6,8 @@
 
 namespace faststream {
 
-std::string_view version() noexcept { return FASTSTREAM_VERSION; }
+std::string_view version() noexcept {
+  return FASTSTREAM_VERSION;
+}
 
 }  // namespace faststream

@@ -75,8 +75,10 @@ class MemoryTransport final : public Transport {
     url_ = std::move(url);
   }
   ServerSpec server_spec() const override {
-    std::string host = url_.substr(std::string_view("memory://").size());
-    return {host.empty() ? "localhost" : host, "memory", "", ""};
+    // memory://[user[:password]@]name: only the name is public.
+    std::string_view host = std::string_view(url_).substr(std::string_view("memory://").size());
+    if (auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+    return {host.empty() ? "localhost" : std::string(host), "memory", "", "", ""};
   }
   const SubscriberCore* find_subscriber(const BrokerCore& broker,
                                         std::string_view destination) const override {

@@ -100,7 +100,7 @@ TEST(CoreApp, MainParsesOptionsAndRejectsUnknownOnes) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   EXPECT_EQ(app.main(static_cast<int>(argv.size()), argv.data()), 2);
-  args = {"svc", "--help"};
+  args = {"svc", "run", "--help"};
   argv.clear();
   for (auto& a : args) argv.push_back(a.data());
   testing::internal::CaptureStdout();

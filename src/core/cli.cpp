@@ -1,0 +1,249 @@
+// The service's command line (App::main): run, docs gen, publish, --version, --help.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "core/supervisor.hpp"
+#include "faststream/app.hpp"
+#include "faststream/asyncapi.hpp"
+#include "faststream/broker.hpp"
+#include "faststream/version.hpp"
+
+namespace faststream {
+namespace {
+
+// A user-facing failure: printed as one line "error: ...", exit code 1.
+struct CliError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// --url, else $FASTSTREAM_URL, else the URL given in the code.
+void apply_url(BrokerCore& broker, const std::string& flag) {
+  std::string url = flag;
+  if (url.empty())
+    if (const char* env = std::getenv("FASTSTREAM_URL")) url = env;
+  if (url.empty()) return;
+  try {
+    broker.transport().set_url(url);
+  } catch (const std::invalid_argument& e) {
+    throw CliError(fmt::format("bad broker URL: {} (pass --url or set FASTSTREAM_URL)", e.what()));
+  }
+}
+
+void start_or_explain(BrokerCore& broker) {
+  try {
+    broker.start();
+  } catch (const ConfigError& e) {
+    throw CliError(fmt::format("the service's declarations are wrong: {}", e.what()));
+  } catch (const std::exception& e) {
+    throw CliError(fmt::format(
+        "cannot start the broker at {}: {} (check --url / FASTSTREAM_URL and that the server runs)",
+        broker.transport().public_url(), e.what()));
+  }
+}
+
+// Checks a JSON body against the model of the subscriber that would receive it, so a typo is
+// reported here rather than as a rejected message in the service's log.
+void validate_for_destination(const BrokerCore& broker, const std::string& destination,
+                              const std::string& body) {
+  const SubscriberCore* sub = broker.transport().find_subscriber(broker, destination);
+  if (!sub) {
+    try {
+      (void)decode_json<RawJson>(body);
+    } catch (const DecodeError& e) {
+      throw CliError(fmt::format("the message is not valid JSON: {}", e.what()));
+    }
+    return;
+  }
+  std::string first_error;
+  for (const auto& handler : sub->handlers()) {
+    if (!handler.validate) return;  // a handler without a message takes anything
+    try {
+      handler.validate(body, "application/json", sub->config().decode);
+      return;  // some handler accepts it
+    } catch (const DecodeError& e) {
+      if (first_error.empty()) first_error = e.what();
+    }
+  }
+  if (!first_error.empty())
+    throw CliError(fmt::format("invalid message for subscriber '{}': {}", sub->config().destination,
+                               first_error));
+}
+
+void wait_until_idle(const BrokerCore& broker, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int quiet_checks = 0;
+  while (quiet_checks < 3 && std::chrono::steady_clock::now() < deadline) {
+    bool idle = true;
+    for (const auto& s : broker.subscribers()) {
+      auto stats = s->stats();
+      if (stats.queued != 0 || stats.in_flight != 0) idle = false;
+    }
+    quiet_checks = idle ? quiet_checks + 1 : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+int publish_command(BrokerCore& broker, const std::string& destination, const std::string& body,
+                    bool rpc, double timeout_seconds) {
+  validate_for_destination(broker, destination, body);
+  // Subscribers of an in-process broker run here, so the message is handled before we exit.
+  start_or_explain(broker);
+  int code = 0;
+  try {
+    OutgoingMessage out;
+    out.destination = destination;
+    out.body = body;
+    out.content_type = std::string(content_type_of<RawJson>());
+    auto timeout = std::chrono::milliseconds(static_cast<long>(timeout_seconds * 1000));
+    if (rpc) {
+      Reply reply = broker.request(std::move(out), timeout).get();
+      std::cout << reply.body() << std::endl;
+    } else {
+      out.timeout = timeout;
+      broker.publish(std::move(out)).get();
+    }
+    // In-process handlers may publish on (a result to another subscriber): let the chain run
+    // out before stopping, or the drain would refuse those messages.
+    wait_until_idle(broker, timeout);
+  } catch (const RequestTimeout& e) {
+    std::cerr << "error: " << e.what() << " (raise --timeout, or check that a service consumes '"
+              << destination << "')\n";
+    code = 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    code = 1;
+  }
+  broker.stop();
+  return code;
+}
+
+int docs_gen_command(BrokerCore& broker, const AppInfo& info, bool yaml, const std::string& output,
+                     const std::string& version) {
+  asyncapi::Options options;
+  options.yaml = yaml;
+  options.version = asyncapi::parse_version(version);
+  std::string document = asyncapi::generate(broker, info, options);
+  if (output.empty() || output == "-") {
+    std::cout << document;
+    if (!document.empty() && document.back() != '\n') std::cout << '\n';
+    return 0;
+  }
+  std::ofstream file(output);
+  file << document;
+  if (!document.empty() && document.back() != '\n') file << '\n';
+  if (!file) throw CliError(fmt::format("cannot write '{}'", output));
+  std::cerr << "wrote AsyncAPI " << version << " to " << output << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int App::main(int argc, char** argv) {
+  const std::string program = argc > 0 ? argv[0] : "service";
+  CLI::App cli{info_.title + " " + info_.version +
+                   (info_.description.empty() ? "" : ": " + info_.description),
+               program};
+  cli.set_version_flag("--version", fmt::format("{} {} (faststream {})", info_.title, info_.version,
+                                                faststream::version()));
+  cli.require_subcommand(0, 1);
+  cli.footer("Without a command, runs the service (same as `run`).");
+
+  std::string url, log_level, output, destination, body;
+  std::string asyncapi_version = "3.0.0";
+  double graceful = -1, timeout = 5;
+  std::size_t workers = 1;
+  bool yaml = false, rpc = false;
+
+  auto* run_cmd = cli.add_subcommand("run", "Start the service (the default command)");
+  run_cmd->add_option("--url", url,
+                      "Broker URL (default: $FASTSTREAM_URL, else the one in the code)");
+  run_cmd->add_option("--log-level", log_level,
+                      "trace, debug, info, warning, error, critical or off");
+  run_cmd
+      ->add_option("--graceful-timeout", graceful,
+                   "Seconds in-flight messages may take to finish on stop")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd
+      ->add_option("-w,--workers", workers,
+                   "Run N processes of the service; a supervisor restarts crashed ones and "
+                   "forwards SIGINT/SIGTERM")
+      ->check(CLI::Range(1, 256));
+
+  auto* docs = cli.add_subcommand("docs", "The service's AsyncAPI documentation");
+  docs->require_subcommand(1);
+  auto* gen = docs->add_subcommand("gen", "Write the AsyncAPI document (never connects)");
+  gen->add_flag("--yaml", yaml, "YAML instead of JSON");
+  gen->add_option("-o,--output", output, "File to write (default: standard output)");
+  gen->add_option("--asyncapi-version", asyncapi_version, "3.0.0 (default) or 2.6.0")
+      ->check(CLI::IsMember({"3.0.0", "2.6.0"}));
+
+  auto* publish = cli.add_subcommand(
+      "publish",
+      "Send one message through the app's broker (an in-process broker runs the app's "
+      "subscribers first)");
+  publish->add_option("destination", destination, "Where to send it (channel, subject, ...)")
+      ->required();
+  publish->add_option("message", body, "The message as JSON, e.g. '{\"id\": \"A-1\"}'")->required();
+  publish->add_flag("--rpc", rpc, "Wait for the reply and print it");
+  publish->add_option("--timeout", timeout, "Seconds to wait (reply or backpressure)")
+      ->check(CLI::PositiveNumber);
+  publish->add_option("--url", url, "Broker URL (default: $FASTSTREAM_URL, else the code's)");
+
+  // `service --url X` without a command means `service run --url X`.
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i]);
+  if (!args.empty()) {
+    const std::string& first = args.back();
+    bool known = first == "run" || first == "docs" || first == "publish" || first == "--help" ||
+                 first == "-h" || first == "--version";
+    if (!known && first.starts_with("-")) args.push_back("run");
+  }
+  try {
+    cli.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << program << ": error: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+
+  try {
+    apply_url(*broker_, url);  // docs gen: only for the servers section, never connects
+    if (*docs) return docs_gen_command(*broker_, info_, yaml, output, asyncapi_version);
+    if (*publish) return publish_command(*broker_, destination, body, rpc, timeout);
+
+    auto& settings = broker_->mutable_settings();
+    if (!log_level.empty()) {
+      try {
+        settings.log_level = parse_log_level(log_level);
+      } catch (const std::invalid_argument& e) {
+        throw CliError(e.what());
+      }
+    }
+    if (graceful >= 0)
+      settings.graceful_timeout = std::chrono::milliseconds(static_cast<long>(graceful * 1000));
+    if (workers > 1) {
+      broker_->logger().set_level(settings.log_level);
+      return core::supervise(
+          workers, [this] { return this->run(); }, broker_->logger());
+    }
+    return this->run();
+  } catch (const CliError& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace faststream
