@@ -57,10 +57,11 @@ std::uint32_t decode_utf8(std::string_view s, std::size_t i, std::size_t& len) {
   return cp;
 }
 
+// \uXXXX for a code point below U+10000 (callers escape only control and format characters).
 void append_u_escape(std::string& out, std::uint32_t cp) {
-  std::array<char, 8> buf{};
-  std::snprintf(buf.data(), buf.size(), "\\u%04X", static_cast<unsigned>(cp));
-  out.append(buf.data());
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out.append("\\u");
+  for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(cp >> shift) & 0xF]);
 }
 
 bool is_reserved_word(std::string_view s) {
