@@ -13,7 +13,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
 
-.PHONY: deps build demo test test-unit test-asan test-clang test-tsan bench asyncapi install format clean
+.PHONY: deps build demo test test-unit test-asan test-clang test-fuzz test-tsan bench asyncapi install format clean
 PREFIX ?= /usr/local
 
 deps:
@@ -26,7 +26,7 @@ build: deps
 demo: build
 	./build/default/examples/orders demo examples/orders/sample_orders.jsonl
 
-test: build test-unit test-asan test-clang
+test: build test-unit test-asan test-clang test-fuzz
 	@echo "make test: all green"
 
 test-unit: build
@@ -39,6 +39,9 @@ test-asan: deps
 
 test-clang: build
 	bash scripts/clang-syntax-check.sh build/default/compile_commands.json
+
+test-fuzz: deps
+	bash scripts/run-fuzz.sh
 
 test-tsan: deps
 	@cmake --preset tsan >/dev/null

@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv
+  redis-server libhiredis-dev
 )
 
 # One dpkg-query call: a package it lists as not installed, or does not list at all, is missing.

@@ -41,6 +41,7 @@ class Headers {
     items_.emplace_back(std::move(name), std::move(value));
   }
   void erase(std::string_view name);
+  void reserve(std::size_t n) { items_.reserve(n); }
 
   auto begin() const noexcept { return items_.begin(); }
   auto end() const noexcept { return items_.end(); }
@@ -107,6 +108,10 @@ class Message {
     return path_params_;
   }
   virtual DeliveryCapabilities capabilities() const noexcept { return {}; }
+  // Set by a backend that could not read the message at all (a corrupt envelope, a channel
+  // that does not fit the declared pattern): the pipeline fails it with this reason, as a
+  // decode error, under the subscriber's ack policy.
+  const std::string& bad_input() const noexcept { return bad_input_; }
 
   // Settle now. The first settlement wins; later calls are ignored (and return false).
   bool ack();
@@ -136,6 +141,7 @@ class Message {
   std::string destination_;
   std::uint32_t delivery_count_ = 1;
   std::optional<std::chrono::system_clock::time_point> timestamp_;
+  std::string bad_input_;
 
   // Fills correlation_id_, reply_to_, content_type_, message_id_ from FastStream's headers
   // and generates a correlation id when absent (message_id() then falls back to it).

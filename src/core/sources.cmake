@@ -10,4 +10,5 @@ list(APPEND FASTSTREAM_SOURCES
   core/handler.cpp
   core/version.cpp
   core/cli.cpp
-  core/supervisor.cpp)
+  core/supervisor.cpp
+  core/replies.cpp)

@@ -238,7 +238,7 @@ Task<void> SubscriberCore::deliver(MessagePtr message, std::chrono::milliseconds
 void SubscriberCore::when_ready(detail::Callback ready) {
   {
     std::lock_guard lock(impl_->mutex);
-    if (impl_->queue.size() >= impl_->config.queue_capacity) {
+    if (impl_->queue.size() >= impl_->config.queue_capacity && !impl_->closing) {
       impl_->ready_callbacks.push_back(std::move(ready));
       return;
     }
@@ -248,6 +248,7 @@ void SubscriberCore::when_ready(detail::Callback ready) {
 
 void SubscriberCore::close_inbox() {
   std::vector<std::shared_ptr<Impl::Waiter>> refused;
+  std::vector<detail::Callback> ready;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->closing = true;
@@ -256,9 +257,12 @@ void SubscriberCore::close_inbox() {
       refused.push_back(w);
     }
     impl_->waiters.clear();
+    ready.swap(impl_->ready_callbacks);
     impl_->note_idle_locked();
   }
   for (auto& w : refused) detail::resume_on(w->executor, w->handle);
+  // A backend waiting for room must wake up and see that the subscriber closed.
+  for (auto& r : ready) r();
 }
 
 std::size_t SubscriberCore::wait_idle(std::chrono::steady_clock::time_point deadline) {
@@ -481,6 +485,7 @@ Task<void> SubscriberCore::Impl::process_batch(std::vector<MessagePtr> messages,
     if (config.ack_policy == AckPolicy::ack_first && m->ack())
       acked.fetch_add(1, std::memory_order_relaxed);
     try {
+      if (!m->bad_input().empty()) throw DecodeError("message", {FieldError{"", m->bad_input()}});
       handler.validate_one(*m, config.decode);
       good.push_back(m.get());
     } catch (...) {
@@ -523,6 +528,8 @@ Task<void> SubscriberCore::Impl::process_batch(std::vector<MessagePtr> messages,
 
 Task<void> SubscriberCore::Impl::core_step(Context& ctx) {
   auto* batch = static_cast<BatchState*>(ctx.batch_state());
+  if (!ctx.message().bad_input().empty())
+    throw DecodeError("message", {FieldError{"", ctx.message().bad_input()}});
   const HandlerSpec* handler = batch ? &handlers.front() : select_handler(ctx.message());
   if (!handler)
     throw NoMatchingHandler(fmt::format(

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/broker_impl.hpp"
+#include "core/replies.hpp"
 #include "faststream/exceptions.hpp"
 #include "faststream/memory.hpp"
 #include "memory/routing.hpp"
@@ -105,12 +106,7 @@ class MemoryTransport final : public Transport {
   void stop_consuming() override {}
   void close() override {
     running_ = false;
-    std::map<std::string, std::shared_ptr<PendingReply>> pending;
-    {
-      std::lock_guard lock(replies_mutex_);
-      pending.swap(replies_);
-    }
-    for (auto& [_, p] : pending) p->complete(nullptr, PendingReply::State::closed);
+    replies_.close_all();
   }
 
   Task<void> publish(OutgoingMessage message) override {
@@ -124,52 +120,6 @@ class MemoryTransport final : public Transport {
                  std::chrono::milliseconds delay);
 
  private:
-  struct PendingReply {
-    enum class State { waiting, replied, timed_out, closed };
-    std::mutex mutex;
-    State state = State::waiting;
-    MessagePtr reply;
-    std::coroutine_handle<> handle;
-    Executor* executor = nullptr;
-
-    void complete(MessagePtr message, State how) {
-      std::coroutine_handle<> h;
-      Executor* ex = nullptr;
-      {
-        std::lock_guard lock(mutex);
-        if (state != State::waiting) return;
-        state = how;
-        reply = std::move(message);
-        h = std::exchange(handle, {});
-        ex = executor;
-      }
-      if (h) detail::resume_on(ex, h);
-    }
-  };
-
-  struct WaitReply {  // not an aggregate: see WaitForRoom
-    WaitReply(std::shared_ptr<PendingReply> p, BrokerCore* b, std::chrono::milliseconds t)
-        : pending(std::move(p)), broker(b), timeout(t) {}
-    std::shared_ptr<PendingReply> pending;
-    BrokerCore* broker;
-    std::chrono::milliseconds timeout;
-    bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) {
-      std::lock_guard lock(pending->mutex);
-      if (pending->state != PendingReply::State::waiting) return false;
-      pending->handle = h;
-      pending->executor = detail::current_executor();
-      std::weak_ptr<PendingReply> weak = pending;
-      broker->event_loop().post_after(timeout, [weak](bool cancelled) {
-        if (auto p = weak.lock())
-          p->complete(nullptr,
-                      cancelled ? PendingReply::State::closed : PendingReply::State::timed_out);
-      });
-      return true;
-    }
-    void await_resume() const noexcept {}
-  };
-
   std::chrono::milliseconds publish_timeout(const OutgoingMessage& m) const {
     return m.timeout.count() > 0 ? m.timeout : broker_->settings().publish_timeout;
   }
@@ -223,12 +173,9 @@ class MemoryTransport final : public Transport {
     if (!self->routing_.matches(message.destination))
       throw NoResponders(
           fmt::format("no subscriber consumes '{}': nobody can reply", message.destination));
-    auto pending = std::make_shared<PendingReply>();
+    // Each request gets its own reply destination; the reply is routed back to it.
     std::string reply_to = std::string(kReplyPrefix) + generate_id();
-    {
-      std::lock_guard lock(self->replies_mutex_);
-      self->replies_[reply_to] = pending;
-    }
+    auto pending = self->replies_.add(reply_to);
     const std::string destination = message.destination;
     message.reply_to = reply_to;
     std::exception_ptr error;
@@ -237,40 +184,27 @@ class MemoryTransport final : public Transport {
     } catch (...) {
       error = std::current_exception();
     }
-    if (!error) co_await WaitReply(pending, self->broker_, timeout);
-    {
-      std::lock_guard lock(self->replies_mutex_);
-      self->replies_.erase(reply_to);
+    if (error) {
+      self->replies_.remove(reply_to);
+      std::rethrow_exception(error);
     }
+    MessagePtr reply;
+    try {
+      reply = co_await self->replies_.wait(pending, *self->broker_, timeout, destination);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    self->replies_.remove(reply_to);
     if (error) std::rethrow_exception(error);
-    std::lock_guard lock(pending->mutex);
-    switch (pending->state) {
-      case PendingReply::State::replied:
-        co_return std::move(pending->reply);
-      case PendingReply::State::timed_out:
-        throw RequestTimeout(
-            fmt::format("no reply from '{}' within {} ms", destination, timeout.count()));
-      default:
-        throw BrokerNotRunning(
-            fmt::format("the broker stopped while waiting for a reply from '{}'", destination));
-    }
+    co_return reply;
   }
 
   void complete_reply(OutgoingMessage message) {
-    std::shared_ptr<PendingReply> pending;
-    {
-      std::lock_guard lock(replies_mutex_);
-      auto it = replies_.find(message.destination);
-      if (it == replies_.end()) {
-        broker_->logger().warning("reply to '{}' arrived after its request gave up; dropped",
-                                  message.destination);
-        return;
-      }
-      pending = it->second;
-    }
+    std::string key = message.destination;
     auto reply = std::make_unique<MemoryMessage>(this, nullptr, std::move(message), 1,
                                                  std::chrono::system_clock::now());
-    pending->complete(std::move(reply), PendingReply::State::replied);
+    if (!replies_.complete(key, std::move(reply)))
+      broker_->logger().warning("reply to '{}' arrived after its request gave up; dropped", key);
   }
 
   std::string url_;
@@ -278,8 +212,7 @@ class MemoryTransport final : public Transport {
   BrokerCore* broker_ = nullptr;
   RoutingTable<SubscriberCore> routing_;
   std::atomic<bool> running_{false};
-  std::mutex replies_mutex_;
-  std::map<std::string, std::shared_ptr<PendingReply>> replies_;
+  core::ReplyRegistry replies_;
 };
 
 void MemoryMessage::on_settle(Settlement settlement, const NackOptions& options) {

@@ -67,10 +67,11 @@ TestBrokerBase::TestBrokerBase(BrokerCore& core, std::unique_ptr<Transport> test
                                bool real)
     : core_(core), real_(real) {
   for (auto& s : core_.subscribers()) {
-    auto log = std::make_shared<CallLog>();
+    // Subscribers of the same destination (competing consumers) share one log.
+    auto& log = logs_[s->config().destination];
+    if (!log) log = std::make_shared<CallLog>();
     auto& middlewares = s->mutable_config().middlewares;
     middlewares.insert(middlewares.begin(), std::make_shared<Recorder>(log));
-    logs_[s->config().destination] = std::move(log);
   }
   if (!real_) saved_ = core_.replace_transport(std::move(test_transport));
   core_.start();

@@ -3,12 +3,39 @@
 The expected results are computed here from the inputs with the example's rules, so a wrong
 total, a missing receipt, an accepted invalid order or an error without its field path fails.
 """
+import contextlib
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 
 binary, orders_file = sys.argv[1], sys.argv[2]
+with_redis = "--redis" in sys.argv[3:]
+
+
+@contextlib.contextmanager
+def redis_server():
+    """A redis-server of this test's own on a free port; stops only its own pid."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no", "--dir", tmp],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                    break
+                time.sleep(0.01)
+            yield f"redis://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 AUTO_ACCEPT_LIMIT = 1000.0
 SKU = re.compile(r"^[A-Z]{3}-[0-9]+$")
 
@@ -42,7 +69,12 @@ for order in orders:
     total = sum(item.get("quantity", 1) * item["price"] for item in order["items"])
     expected_receipts[order["id"]] = (total <= AUTO_ACCEPT_LIMIT, round(total, 2))
 
-run = subprocess.run([binary, "demo", orders_file], capture_output=True, text=True, timeout=60)
+if with_redis:
+    with redis_server() as url:
+        run = subprocess.run([binary, "demo", "--url", url, orders_file], capture_output=True,
+                             text=True, timeout=60)
+else:
+    run = subprocess.run([binary, "demo", orders_file], capture_output=True, text=True, timeout=60)
 print(run.stdout)
 print(run.stderr, file=sys.stderr)
 assert run.returncode == 0, f"demo exited with {run.returncode}"

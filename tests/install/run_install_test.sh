@@ -83,7 +83,7 @@ if missing required; then
 fi
 # (CMake wraps the message: compare with whitespace runs folded)
 tr -s ' \n' '  ' <"$work/missing-required.log" |
-  grep -qF "faststream component '$MISSING' not found: it is not installed in $prefix (installed components: memory)" ||
+  grep -qF "faststream component '$MISSING' not found: it is not installed in $prefix (installed components: memory" ||
   { cat "$work/missing-required.log"; fail "the error does not name the component"; }
 grep -A3 "faststream component '$MISSING'" "$work/missing-required.log"
 missing components || { cat "$work/missing-components.log"; fail "COMPONENTS (not REQUIRED)"; }

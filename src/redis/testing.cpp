@@ -1,0 +1,203 @@
+// TestBroker for Redis: Redis's routing rules in memory, handlers run inline in publish().
+//   channels: every subscriber whose channel matches (exact, or glob for patterns) gets a copy;
+//   lists:    the subscribers of a list compete (one of them gets each entry);
+//   streams:  one handler per (stream, group) gets each entry; subscribers without a group
+//             each get every entry.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "core/broker_impl.hpp"
+#include "core/replies.hpp"
+#include "faststream/exceptions.hpp"
+#include "redis/transport.hpp"
+
+namespace faststream::redis {
+namespace {
+
+constexpr std::string_view kTestReplyPrefix = "faststream.test-reply.";
+
+class TestMessage final : public Message {
+ public:
+  TestMessage(Source source, OutgoingMessage&& out) {
+    source_ = source;
+    body_ = std::move(out.body);
+    headers_ = std::move(out.headers);
+    correlation_id_ = std::move(out.correlation_id);
+    reply_to_ = std::move(out.reply_to);
+    content_type_ = std::move(out.content_type);
+    message_id_ = std::move(out.message_id);
+    destination_ = std::move(out.destination);
+    timestamp_ = std::chrono::system_clock::now();
+    if (correlation_id_.empty()) correlation_id_ = generate_id();
+  }
+  void set_entry(std::string id) { entry_id_ = std::move(id); }
+  void set_pattern(std::string p) { pattern_ = std::move(p); }
+  void set_bad_input(std::string why) { bad_input_ = std::move(why); }
+
+ protected:
+  void on_settle(Settlement, const NackOptions&) override {}  // nothing behind it
+};
+
+const SubscriberOptions& options_of(const SubscriberConfig& config) {
+  static const SubscriberOptions defaults;
+  auto* native = static_cast<const NativeSubscriber*>(config.native.get());
+  return native ? native->options : defaults;
+}
+
+class RedisTestTransport final : public Transport {
+ public:
+  std::string protocol() const override { return "redis"; }
+  std::string public_url() const override { return url_.redacted(); }
+  void set_url(std::string url) override { url_ = parse_url(url); }
+  ServerSpec server_spec() const override {
+    return {url_.public_host(), "redis", "", url_.db ? "/" + std::to_string(url_.db) : "", ""};
+  }
+  void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
+  const SubscriberCore* find_subscriber(const BrokerCore& broker,
+                                        std::string_view destination) const override {
+    for (const auto& s : broker.subscribers())
+      if (matches(*s, Source::channel, destination, nullptr) ||
+          s->config().destination == destination)
+        return s.get();
+    return nullptr;
+  }
+
+  void start(BrokerCore& broker) override {
+    broker_ = &broker;
+    running_ = true;
+  }
+  void stop_consuming() override {}
+  void close() override {
+    running_ = false;
+    replies_.close_all();
+  }
+
+  Task<void> publish(OutgoingMessage message) override {
+    return publish_impl(this, std::move(message));
+  }
+
+  Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override {
+    return request_impl(this, std::move(message), timeout);
+  }
+
+ private:
+  static bool matches(const SubscriberCore& s, Source kind, std::string_view destination,
+                      std::string* pattern) {
+    const auto& o = options_of(s.config());
+    if (o.source != kind) return false;
+    if (kind != Source::channel) return s.config().destination == destination;
+    auto compiled = compile_channel(s.config().destination);
+    if (!compiled.pattern) return compiled.redis_name == destination;
+    if (!glob_match(compiled.redis_name, destination)) return false;
+    if (pattern) *pattern = compiled.redis_name;
+    return true;
+  }
+
+  struct Target {
+    SubscriberCore* subscriber;
+    std::string pattern;
+  };
+
+  std::vector<Target> route(Source kind, std::string_view destination) {
+    std::lock_guard lock(route_mutex_);
+    std::vector<Target> out;
+    std::map<std::string, std::vector<Target>> competing;  // list key / (stream, group)
+    for (auto& s : broker_->subscribers()) {
+      std::string pattern;
+      if (!matches(*s, kind, destination, &pattern)) continue;
+      const auto& o = options_of(s->config());
+      if (kind == Source::list) {
+        competing["list"].push_back({s.get(), {}});
+      } else if (kind == Source::stream && !o.stream.group.empty()) {
+        competing["group:" + o.stream.group].push_back({s.get(), {}});
+      } else {
+        out.push_back({s.get(), pattern});
+      }
+    }
+    for (auto& [key, members] : competing) {
+      auto& next = round_robin_[std::string(destination) + "\n" + key];
+      out.push_back(members[next++ % members.size()]);
+    }
+    return out;
+  }
+
+  static Task<void> publish_impl(RedisTestTransport* self, OutgoingMessage message) {
+    if (!self->running_) throw BrokerNotRunning("the Redis TestBroker is not running");
+    if (message.destination.starts_with(kTestReplyPrefix)) {
+      std::string key = message.destination;
+      auto reply = std::make_unique<TestMessage>(Source::channel, std::move(message));
+      self->replies_.complete(key, std::move(reply));
+      co_return;
+    }
+    Source kind = Source::channel;
+    if (auto* t = static_cast<const TargetOptions*>(message.native.get())) kind = t->kind;
+    auto targets = self->route(kind, message.destination);
+    std::exception_ptr first_error;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      OutgoingMessage copy = message;
+      auto m = std::make_unique<TestMessage>(kind, std::move(copy));
+      if (kind == Source::stream) m->set_entry(fmt::format("{}-0", ++self->entry_seq_));
+      auto& target = targets[i];
+      if (!target.pattern.empty()) m->set_pattern(target.pattern);
+      auto compiled = compile_channel(target.subscriber->config().destination);
+      if (kind == Source::channel && !compiled.params.empty()) {
+        std::vector<std::pair<std::string, std::string>> captures;
+        if (compiled.capture(m->destination(), captures)) {
+          m->set_path_params(std::move(captures));
+        } else {
+          m->set_bad_input(fmt::format(
+              "channel '{}' does not fit '{}': a {{name}} placeholder takes one dot-free token",
+              m->destination(), target.subscriber->config().destination));
+        }
+      }
+      try {
+        co_await core::process_now(*target.subscriber, std::move(m));
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+  }
+
+  static Task<MessagePtr> request_impl(RedisTestTransport* self, OutgoingMessage message,
+                                       std::chrono::milliseconds timeout) {
+    Source kind = Source::channel;
+    if (auto* t = static_cast<const TargetOptions*>(message.native.get())) kind = t->kind;
+    if (self->route(kind, message.destination).empty())
+      throw NoResponders(fmt::format("no subscriber consumes '{}'", message.destination));
+    std::string reply_to = std::string(kTestReplyPrefix) + generate_id();
+    auto pending = self->replies_.add(reply_to);
+    const std::string destination = message.destination;
+    message.reply_to = reply_to;
+    std::exception_ptr error;
+    MessagePtr reply;
+    try {
+      co_await self->publish(std::move(message));
+      reply = co_await self->replies_.wait(pending, *self->broker_, timeout, destination);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    self->replies_.remove(reply_to);
+    if (error) std::rethrow_exception(error);
+    co_return reply;
+  }
+
+  Url url_ = parse_url("redis://localhost:6379");
+  BrokerCore* broker_ = nullptr;
+  std::atomic<bool> running_{false};
+  std::mutex route_mutex_;
+  std::map<std::string, std::size_t> round_robin_;
+  std::atomic<std::uint64_t> entry_seq_{0};
+  core::ReplyRegistry replies_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> Broker::make_test_transport() {
+  return std::make_unique<RedisTestTransport>();
+}
+
+}  // namespace faststream::redis

@@ -1,0 +1,123 @@
+#pragma once
+// The Redis transport: connections, consume loops for channels, lists and streams, publishing
+// and request/reply. Runs on the broker's event loop.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <coroutine>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/replies.hpp"
+#include "faststream/redis.hpp"
+#include "redis/channel_pattern.hpp"
+#include "redis/connection.hpp"
+#include "redis/url.hpp"
+
+namespace faststream::core {
+class Runtime;
+}
+
+namespace faststream::redis {
+
+// What a subscriber's options say, kept with the subscriber (SubscriberConfig::native).
+struct NativeSubscriber {
+  SubscriberOptions options;
+};
+
+class RedisTransport;
+
+// Checks a subscriber's Redis options (throws ConfigError naming the destination).
+void validate_subscriber(const SubscriberConfig& config);
+
+// One subscriber's consume state.
+struct Consumer {
+  SubscriberCore* core = nullptr;
+  SubscriberOptions options;
+  ChannelPattern channel;                  // channels
+  std::shared_ptr<Connection> connection;  // lists and streams: a blocking connection each
+  std::string consumer_name;               // streams with a group
+  std::map<std::string, std::chrono::steady_clock::time_point> in_flight;  // stream leases
+  std::string autoclaim_cursor = "0-0";
+  bool announced_ready = false;  // counted in the start-up latch
+};
+
+class RedisTransport final : public Transport {
+ public:
+  RedisTransport(std::string url, BrokerOptions options);
+  ~RedisTransport() override;
+
+  std::string protocol() const override { return "redis"; }
+  std::string public_url() const override;
+  void set_url(std::string url) override;
+  ServerSpec server_spec() const override;
+  SpecBindings subscriber_bindings(const SubscriberConfig& config) const override;
+  SpecBindings publisher_bindings(const PublisherTarget& target) const override;
+  const SubscriberCore* find_subscriber(const BrokerCore& broker,
+                                        std::string_view destination) const override;
+  void validate(const SubscriberConfig& config) const override;
+
+  void start(BrokerCore& broker) override;
+  void stop_consuming() override;
+  void close() override;
+  Task<void> publish(OutgoingMessage message) override;
+  Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override;
+
+  Broker::Stats stats() const;
+
+  // For messages: settle on the broker (called from any thread).
+  void ack_stream_entry(Consumer* consumer, std::string entry_id);
+  void release_stream_entry(Consumer* consumer, const std::string& entry_id);
+  Logger& logger();
+
+ private:
+  friend struct ConsumerLoops;
+  boost::asio::io_context& io();
+  Executor& loop();
+  Task<void> connect_with_retry(std::shared_ptr<Connection> connection, const char* role);
+  void connect_pubsub();
+  Task<void> pubsub_session();
+  void subscribe_channels();
+  void on_channel_message(Consumer* consumer, redisReply* reply);
+  void on_reply_message(redisReply* reply);
+  Task<void> list_loop(Consumer* consumer);
+  Task<void> stream_loop(Consumer* consumer);
+  Task<void> claim_loop(Consumer* consumer);
+  Task<void> lease_loop(Consumer* consumer);
+  Task<void> wait_for_room(Consumer* consumer);
+  Task<void> wait_connected(std::chrono::milliseconds timeout);
+  Task<void> send_publish(std::vector<std::string> args, std::chrono::milliseconds timeout,
+                          std::string destination);
+  void spawn_loop(Task<void> loop, const char* what);
+  std::chrono::milliseconds backoff(int attempt) const;
+  void deliver(Consumer* consumer, MessagePtr message);
+  MessagePtr make_stream_message(Consumer* consumer, const Value& entry, std::string_view stream,
+                                 std::uint32_t deliveries);
+  Task<void> dead_letter(Consumer* consumer, const Value& entry, std::uint32_t deliveries);
+
+  Url url_;
+  BrokerOptions options_;
+  BrokerCore* broker_ = nullptr;
+  std::shared_ptr<Connection> commands_;
+  std::shared_ptr<Connection> pubsub_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;
+  std::atomic<bool> consuming_{false};
+  std::atomic<bool> open_{false};
+  std::string reply_channel_;
+  core::ReplyRegistry replies_;
+  std::atomic<std::uint64_t> reconnects_{0}, pubsub_disconnects_{0}, groups_recreated_{0};
+  std::atomic<int> loops_running_{0};
+
+  // start() returns once every subscription is active and every group exists, so that a
+  // message published right after start is consumed.
+  void mark_ready(bool& announced);
+  std::mutex ready_mutex_;
+  std::condition_variable ready_cv_;
+  int not_ready_ = 0;
+  bool reply_ready_ = false;
+};
+
+}  // namespace faststream::redis

@@ -1,0 +1,219 @@
+#include "redis/url.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace faststream::redis {
+namespace {
+
+constexpr std::string_view expected_form =
+    "expected redis://[[user]:password@]host[:port][/db] or rediss://... (TLS)";
+
+// The URL as it may appear in an error: everything before the last '@' (the userinfo,
+// possibly with unencoded delimiters in the password) is replaced by "***".
+std::string shown(std::string_view url) {
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  const auto scheme_end = url.find("://");
+  const std::size_t from =
+      scheme_end != std::string_view::npos && scheme_end < at ? scheme_end + 3 : 0;
+  return std::string(url.substr(0, from)) + "***" + std::string(url.substr(at));
+}
+
+[[noreturn]] void fail(std::string_view url, std::string_view reason) {
+  throw std::invalid_argument("invalid Redis URL '" + shown(url) + "': " + std::string(reason) +
+                              "; " + std::string(expected_form));
+}
+
+char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_alnum(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool is_unreserved(char c) noexcept {
+  return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+// Percent-decodes `in`; false on a malformed escape (the caller names the part, not its text).
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hex_value(in[i + 1]);
+    const int lo = hex_value(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+std::string percent_encode(std::string_view in) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : in) {
+    if (is_unreserved(c)) {
+      out += c;
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out += '%';
+      out += digits[u >> 4];
+      out += digits[u & 0xf];
+    }
+  }
+  return out;
+}
+
+// A non-negative decimal number (digits only) no larger than `max`.
+bool parse_number(std::string_view s, long max, long& value) {
+  if (s.empty() || s.size() > 10) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  return ec == std::errc{} && ptr == s.data() + s.size() && value <= max;
+}
+
+bool valid_hostname(std::string_view host) {
+  for (char c : host)
+    if (!is_unreserved(c)) return false;
+  return true;
+}
+
+bool valid_ipv6(std::string_view host) {
+  if (host.find(':') == std::string_view::npos) return false;
+  const auto zone = host.find('%');  // fe80::1%eth0
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    if (i > zone) {
+      if (!is_unreserved(c)) return false;
+    } else if (i < zone && !(hex_value(c) >= 0 || c == ':' || c == '.')) {
+      return false;
+    }
+  }
+  return zone == std::string_view::npos || zone + 1 < host.size();
+}
+
+}  // namespace
+
+std::string Url::public_host() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  std::string out = v6 ? "[" + host + "]" : host;
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+std::string Url::redacted() const {
+  std::string out = tls ? "rediss://" : "redis://";
+  if (!user.empty() || !password.empty()) {
+    out += percent_encode(user);
+    if (!password.empty()) out += ":***";
+    out += '@';
+  }
+  out += public_host();
+  out += '/';
+  out += std::to_string(db);
+  return out;
+}
+
+Url parse_url(std::string_view url) {
+  Url out;
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) fail(url, "no scheme");
+  const std::string_view scheme = url.substr(0, scheme_end);
+  if (iequals(scheme, "rediss")) {
+    out.tls = true;
+  } else if (iequals(scheme, "unix")) {
+    fail(url, "unix sockets are not supported");
+  } else if (!iequals(scheme, "redis")) {
+    fail(url, "unknown scheme '" + std::string(scheme) + "'");
+  }
+  std::string_view rest = url.substr(scheme_end + 3);
+
+  // Userinfo ends at the last '@', so that a password with unencoded delimiters still parses.
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const auto colon = userinfo.find(':');
+    const std::string_view user = userinfo.substr(0, colon);
+    if (!percent_decode(user, out.user)) fail(url, "malformed percent-encoding in the user name");
+    if (colon != std::string_view::npos &&
+        !percent_decode(userinfo.substr(colon + 1), out.password))
+      fail(url, "malformed percent-encoding in the password");
+  }
+
+  const auto authority_end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view tail =
+      authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+  if (tail.find_first_of("?#") != std::string_view::npos)
+    fail(url, "query parameters and fragments are not supported");
+
+  std::string_view host = authority;
+  std::string_view port;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) fail(url, "unterminated IPv6 address (missing ']')");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') fail(url, "unexpected text after the IPv6 address");
+      port = after.substr(1);
+      has_port = true;
+    }
+    if (!valid_ipv6(host)) fail(url, "invalid IPv6 address");
+  } else {
+    const auto colon = authority.find(':');
+    if (colon != std::string_view::npos) {
+      if (authority.find(':', colon + 1) != std::string_view::npos)
+        fail(url, "IPv6 addresses must be in brackets, e.g. redis://[::1]:6379");
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+      has_port = true;
+    }
+    if (!valid_hostname(host)) fail(url, "invalid host name");
+  }
+  if (!host.empty() && !percent_decode(host, out.host)) fail(url, "invalid IPv6 zone");
+  if (has_port) {
+    long value = 0;
+    if (!parse_number(port, 65535, value) || value == 0)
+      fail(url, "the port must be a number from 1 to 65535");
+    out.port = static_cast<int>(value);
+  }
+
+  if (!tail.empty()) {  // starts with '/'
+    const std::string_view db = tail.substr(1);
+    if (!db.empty()) {
+      long value = 0;
+      if (!parse_number(db, 2147483647L, value))
+        fail(url, "the database must be a non-negative number (the path is /db)");
+      out.db = static_cast<int>(value);
+    }
+  }
+  return out;
+}
+
+}  // namespace faststream::redis

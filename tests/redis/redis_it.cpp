@@ -1,0 +1,445 @@
+// The Redis backend against a real redis-server started by the test (its own port and pid).
+#include <gtest/gtest.h>
+
+#include <faststream/asyncapi.hpp>
+#include <faststream/redis.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "support/models.hpp"
+#include "support/redis_server.hpp"
+
+using namespace std::chrono_literals;
+using fs_test::eventually;
+using fs_test::Order;
+using fs_test::quiet;
+using fs_test::Receipt;
+using fs_test::RedisServer;
+namespace redis = faststream::redis;
+
+namespace {
+
+// One server for the tests that do not restart it; every test uses its own key names.
+RedisServer& shared_server() {
+  static RedisServer server;
+  return server;
+}
+
+std::string unique(const std::string& base) {
+  return base + "." + faststream::generate_id();
+}
+
+Order order(std::string id, double amount) {
+  return Order{std::move(id), amount, std::nullopt};
+}
+
+}  // namespace
+
+TEST(RedisChannel, TypedMessagesArriveAndResultsArePublished) {
+  auto& server = shared_server();
+  redis::Broker broker(server.url(), quiet());
+  const auto in = unique("orders"), out = unique("receipts");
+  std::mutex mutex;
+  std::vector<Receipt> receipts;
+  std::vector<std::string> correlations;
+  broker.subscriber(in).publishes_to(out).handle([](const Order& o) -> Receipt {
+    return {o.id, o.amount > 0};
+  });
+  broker.subscriber(out).handle([&](const Receipt& r, redis::Message& m) {
+    std::lock_guard lock(mutex);
+    receipts.push_back(r);
+    correlations.push_back(m.correlation_id());
+    EXPECT_EQ(m.source(), redis::Source::channel);
+  });
+  broker.start();
+  faststream::PublishOptions options;
+  options.correlation_id = "corr-1";
+  broker.publish(order("A-1", 3), in, options).get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return receipts.size() == 1;
+  }));
+  broker.stop();
+  EXPECT_EQ(receipts[0].order_id, "A-1");
+  EXPECT_TRUE(receipts[0].accepted);
+  EXPECT_EQ(correlations[0], "corr-1");
+}
+
+TEST(RedisChannel, PatternCapturesOneTokenAndRejectsDeeperChannels) {
+  auto& server = shared_server();
+  redis::Broker broker(server.url(), quiet());
+  const auto base = unique("logs");
+  std::mutex mutex;
+  std::vector<std::string> levels;
+  auto sub = broker.subscriber(base + ".{level}");
+  sub.handle([&](const std::string& text, faststream::Path<"level"> level, redis::Message& m) {
+    std::lock_guard lock(mutex);
+    levels.push_back(*level + ":" + text);
+    EXPECT_EQ(m.pattern(), base + ".*");
+  });
+  broker.start();
+  // PSUBSCRIBE needs a moment to be active after start.
+  ASSERT_TRUE(eventually([&] { return server.command({"PUBSUB", "NUMPAT"}) != "0"; }));
+  broker.publish(std::string("disk full"), base + ".error").get();
+  // Redis's glob `*` spans dots, so this reaches the subscriber; {level} takes one token, so
+  // the message fails (logged, dropped: channels are at-most-once) instead of guessing.
+  broker.publish(std::string("nested"), base + ".a.b").get();
+  broker.publish(std::string("ok"), base + ".info").get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return levels.size() == 2 && sub.stats().failed == 1;
+  }));
+  broker.stop();
+  std::multiset<std::string> got(levels.begin(), levels.end());
+  EXPECT_EQ(got, (std::multiset<std::string>{"error:disk full", "info:ok"}));
+}
+
+TEST(RedisChannel, RequestIsAnsweredByTheHandler) {
+  auto& server = shared_server();
+  redis::Broker broker(server.url(), quiet());
+  const auto rpc = unique("rpc");
+  broker.subscriber(rpc).handle([](const Order& o) -> Receipt { return {o.id, true}; });
+  broker.start();
+  ASSERT_TRUE(eventually([&] { return server.command({"PUBSUB", "NUMSUB", rpc}) == "2"; }));
+  faststream::RequestOptions options;
+  options.correlation_id = "rpc-7";
+  options.timeout = 3s;
+  auto reply = broker.request(order("R-1", 1), rpc, options).get();
+  EXPECT_EQ(reply.correlation_id(), "rpc-7");
+  EXPECT_EQ(reply.decode<Receipt>().order_id, "R-1");
+  faststream::RequestOptions short_wait;
+  short_wait.timeout = 200ms;
+  EXPECT_THROW(broker.request(order("R-2", 1), unique("nobody"), short_wait).get(),
+               faststream::RequestTimeout);
+  broker.stop();
+}
+
+TEST(RedisList, EntriesAreConsumedOnceAcrossCompetingSubscribers) {
+  auto& server = shared_server();
+  const auto key = unique("jobs");
+  constexpr int kMessages = 300;
+  std::atomic<int> a{0}, b{0};
+  std::mutex mutex;
+  std::set<std::string> seen;
+  auto record = [&](const Order& o) {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(seen.insert(o.id).second) << "duplicate " << o.id;
+  };
+  redis::Broker first(server.url(), quiet());
+  redis::Broker second(server.url(), quiet());
+  first.subscriber(key, redis::list()).handle([&](const Order& o) {
+    record(o);
+    ++a;
+  });
+  second.subscriber(key, redis::list()).handle([&](const Order& o) {
+    record(o);
+    ++b;
+  });
+  first.start();
+  second.start();
+  for (int i = 0; i < kMessages; ++i)
+    first.publish(order("J-" + std::to_string(i), 1), redis::to_list(key)).get();
+  ASSERT_TRUE(eventually([&] { return a + b == kMessages; }, 10s));
+  first.stop();
+  second.stop();
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kMessages));
+  EXPECT_EQ(server.command({"LLEN", key}), "0");
+}
+
+TEST(RedisList, BatchSubscriberGetsUpToMaxRecords) {
+  auto& server = shared_server();
+  const auto key = unique("batch");
+  // Entries already waiting in the list before the subscriber starts.
+  redis::Broker publisher(server.url(), quiet());
+  publisher.start();
+  for (int i = 0; i < 25; ++i)
+    publisher.publish(order("B-" + std::to_string(i), 1), redis::to_list(key)).get();
+  publisher.stop();
+
+  redis::Broker broker(server.url(), quiet());
+  std::mutex mutex;
+  std::vector<std::size_t> sizes;
+  broker.subscriber(key, redis::list({.max_records = 10}))
+      .batch({.max_records = 10, .timeout = 50ms})
+      .handle([&](const std::vector<Order>& batch) {
+        std::lock_guard lock(mutex);
+        sizes.push_back(batch.size());
+      });
+  broker.start();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    std::size_t total = 0;
+    for (auto s : sizes) total += s;
+    return total == 25;
+  }));
+  broker.stop();
+  for (auto s : sizes) EXPECT_LE(s, 10u);
+  EXPECT_GE(sizes.size(), 3u);
+}
+
+TEST(RedisStream, GroupConsumerAcksWithXack) {
+  auto& server = shared_server();
+  const auto key = unique("events");
+  redis::Broker broker(server.url(), quiet());
+  std::atomic<int> handled{0};
+  auto sub = broker.subscriber(key, redis::stream({.group = "g", .consumer = "c1"}));
+  sub.handle([&](const Order& o, redis::Message& m) {
+    EXPECT_EQ(m.source(), redis::Source::stream);
+    EXPECT_FALSE(m.entry_id().empty());
+    EXPECT_EQ(o.id.rfind("E-", 0), 0u);
+    ++handled;
+  });
+  broker.start();
+  for (int i = 0; i < 50; ++i)
+    broker.publish(order("E-" + std::to_string(i), 1), redis::to_stream(key)).get();
+  ASSERT_TRUE(eventually([&] { return handled == 50 && sub.stats().acked == 50; }));
+  // Every entry acknowledged: nothing pending for the group.
+  ASSERT_TRUE(eventually([&] {
+    return server.command({"XPENDING", key, "g"}) != "" && server.command({"XLEN", key}) == "50";
+  }));
+  auto pending_after = [&] { return server.command({"XPENDING", key, "g", "-", "+", "100"}); };
+  EXPECT_TRUE(eventually([&] { return pending_after() == "0"; })) << pending_after();
+  broker.stop();
+}
+
+TEST(RedisStream, FailedEntriesStayPendingAndAreClaimedByAnotherConsumer) {
+  auto& server = shared_server();
+  const auto key = unique("claims");
+  redis::StreamOptions slow{.group = "g", .consumer = "a", .min_idle_time = 300ms};
+  redis::StreamOptions other{.group = "g", .consumer = "b", .min_idle_time = 300ms};
+  redis::Broker first(server.url(), quiet());
+  redis::Broker second(server.url(), quiet());
+  std::atomic<int> failures{0};
+  std::mutex mutex;
+  std::vector<std::uint32_t> claimed_deliveries;
+  first.subscriber(key, redis::stream(slow)).handle([&](const Order&) {
+    ++failures;
+    throw std::runtime_error("consumer a cannot handle it");
+  });
+  first.start();
+  first.publish(order("C-1", 1), redis::to_stream(key)).get();
+  ASSERT_TRUE(eventually([&] { return failures >= 1; }));
+  first.stop();  // a is gone; its entry stays pending
+
+  EXPECT_EQ(server.command({"XPENDING", key, "g", "-", "+", "10"}), "1");
+  second.subscriber(key, redis::stream(other)).handle([&](const Order& o, redis::Message& m) {
+    EXPECT_EQ(o.id, "C-1");
+    std::lock_guard lock(mutex);
+    claimed_deliveries.push_back(m.delivery_count());
+  });
+  second.start();
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return claimed_deliveries.size() == 1;
+      },
+      5s));
+  ASSERT_TRUE(eventually([&] {
+    return server.command({"XPENDING", key, "g", "-", "+", "10"}) == "0";
+  }));
+  second.stop();
+  EXPECT_GE(claimed_deliveries[0], 2u);
+}
+
+TEST(RedisStream, EntriesDeliveredTooOftenGoToTheDeadLetterStream) {
+  auto& server = shared_server();
+  const auto key = unique("dlq-source");
+  const auto dead = unique("dlq");
+  redis::Broker broker(server.url(), quiet(faststream::LogLevel::critical));
+  std::atomic<int> attempts{0};
+  redis::StreamOptions options{.group = "g",
+                               .consumer = "c",
+                               .min_idle_time = 100ms,
+                               .dead_letter_after = 2,
+                               .dead_letter_stream = dead};
+  broker.subscriber(key, redis::stream(options)).handle([&](const Order&) {
+    ++attempts;
+    throw std::runtime_error("always fails");
+  });
+  std::atomic<int> dead_letters{0};
+  std::string reason;
+  std::mutex mutex;
+  broker.subscriber(dead, redis::stream({.last_id = "0"}))
+      .handle([&](const Order& o, redis::Message& m) {
+        EXPECT_EQ(o.id, "D-1");
+        std::lock_guard lock(mutex);
+        reason = std::string(m.header("x-dead-letter-reason").value_or(""));
+        ++dead_letters;
+      });
+  broker.start();
+  broker.publish(order("D-1", 1), redis::to_stream(key)).get();
+  ASSERT_TRUE(eventually([&] { return dead_letters == 1; }, 10s)) << attempts;
+  ASSERT_TRUE(eventually([&] {
+    return server.command({"XPENDING", key, "g", "-", "+", "10"}) == "0";
+  }));
+  broker.stop();
+  EXPECT_EQ(attempts, 2);  // delivered twice, then dead-lettered at the third delivery
+  std::lock_guard lock(mutex);
+  EXPECT_NE(reason.find("delivered 3 times"), std::string::npos) << reason;
+}
+
+TEST(RedisWire, RawJsonFromOtherProducersIsAccepted) {
+  auto& server = shared_server();
+  redis::Broker broker(server.url(), quiet());
+  const auto ch = unique("raw");
+  std::atomic<int> handled{0};
+  auto sub = broker.subscriber(ch);
+  sub.handle([&](const Order& o) {
+    EXPECT_EQ(o.id, "RAW-1");
+    ++handled;
+  });
+  broker.start();
+  ASSERT_TRUE(eventually([&] { return server.command({"PUBSUB", "NUMSUB", ch}) == "2"; }));
+  server.command({"PUBLISH", ch, R"({"id":"RAW-1","amount":2})"});
+  // A corrupt FastStream envelope and a schema violation: failed, logged, consumer goes on.
+  static const char kCorrupt[] =
+      "\x89"
+      "BIN\r\n\x1a\n\x00\x01\x00\x00\x00\xff";
+  server.command({"PUBLISH", ch, std::string(kCorrupt, sizeof kCorrupt - 1)});
+  server.command({"PUBLISH", ch, R"({"id":"","amount":-1})"});
+  server.command({"PUBLISH", ch, R"({"id":"RAW-1","amount":3})"});
+  ASSERT_TRUE(eventually([&] { return handled == 2 && sub.stats().failed == 2; }));
+  broker.stop();
+}
+
+TEST(RedisSecurity, PasswordStaysOutOfLogsAndDocs) {
+  RedisServer server({"--requirepass", "s3cret-pw"});
+  redis::Broker broker(server.url(":s3cret-pw"), quiet(faststream::LogLevel::info));
+  faststream::App app{broker, {.title = "secure"}};
+  std::atomic<int> handled{0};
+  broker.subscriber("secure.orders").handle([&](const Order&) { ++handled; });
+  testing::internal::CaptureStderr();
+  broker.start();
+  broker.publish(order("S-1", 1), "secure.orders").get();
+  eventually([&] { return handled == 1; });
+  broker.stop();
+  std::string logs = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(logs.find("s3cret-pw"), std::string::npos) << logs;
+  for (auto version :
+       {faststream::asyncapi::Version::v3_0_0, faststream::asyncapi::Version::v2_6_0}) {
+    auto doc = faststream::asyncapi::generate(broker.core(), app.info(), {.version = version});
+    EXPECT_EQ(doc.find("s3cret-pw"), std::string::npos) << doc;
+    EXPECT_NE(doc.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos);
+  }
+  // A wrong password: start fails with a message naming the host, never the password.
+  redis::Broker wrong(server.url(":not-it"), quiet(faststream::LogLevel::off));
+  wrong.subscriber("x").handle([](const Order&) {});
+  try {
+    wrong.start();
+    FAIL() << "start must fail";
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    EXPECT_EQ(what.find("not-it"), std::string::npos) << what;
+    EXPECT_NE(what.find("127.0.0.1"), std::string::npos) << what;
+  }
+}
+
+TEST(RedisReconnect, RestartLosesNothingOnAStream) {
+  RedisServer server({"--appendonly", "yes", "--appendfsync", "always"});
+  const std::string key = "restart.events";
+  redis::Broker broker(server.url(), quiet(faststream::LogLevel::critical));
+  std::mutex mutex;
+  std::set<std::string> seen;
+  broker.subscriber(key, redis::stream({.group = "g", .consumer = "c1"}))
+      .handle([&](const Order& o) {
+        std::lock_guard lock(mutex);
+        seen.insert(o.id);
+      });
+  broker.start();
+  for (int i = 0; i < 20; ++i)
+    broker.publish(order("R-" + std::to_string(i), 1), redis::to_stream(key)).get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return seen.size() == 20;
+  }));
+  server.stop();
+  server.start();
+  // Publishing waits for the reconnection (wait_for_reconnect) instead of failing or dropping.
+  for (int i = 20; i < 40; ++i)
+    broker.publish(order("R-" + std::to_string(i), 1), redis::to_stream(key)).get();
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return seen.size() == 40;
+      },
+      15s));
+  EXPECT_GE(broker.stats().reconnects, 1u);
+  broker.stop();
+}
+
+TEST(RedisStream, ARunningHandlerKeepsItsEntryFromBeingClaimed) {
+  auto& server = shared_server();
+  const auto key = unique("lease");
+  redis::Broker worker(server.url(), quiet());
+  redis::Broker claimer(server.url(), quiet());
+  std::atomic<int> worker_calls{0}, claimer_calls{0};
+  worker
+      .subscriber(key, redis::stream({.group = "g", .consumer = "worker", .min_idle_time = 200ms}))
+      .handle([&](const Order&) {
+        ++worker_calls;
+        std::this_thread::sleep_for(1s);  // five times min_idle_time
+      });
+  claimer
+      .subscriber(key, redis::stream({.group = "g", .consumer = "claimer", .min_idle_time = 200ms}))
+      .handle([&](const Order&) { ++claimer_calls; });
+  worker.start();
+  // Only the worker reads new entries at first: the claimer starts once the entry is taken.
+  worker.publish(order("L-1", 1), redis::to_stream(key)).get();
+  ASSERT_TRUE(eventually([&] { return worker_calls == 1; }));
+  claimer.start();
+  std::this_thread::sleep_for(1200ms);
+  worker.stop();
+  claimer.stop();
+  EXPECT_EQ(worker_calls, 1);
+  EXPECT_EQ(claimer_calls, 0) << "the entry was claimed while its handler still ran";
+  EXPECT_EQ(server.command({"XPENDING", key, "g", "-", "+", "10"}), "0");
+}
+
+TEST(RedisStream, StopInTheMiddleOfABacklogLeavesNothingHandledButUnacked) {
+  auto& server = shared_server();
+  const auto key = unique("backlog");
+  constexpr int kEntries = 300;
+  {
+    redis::Broker producer(server.url(), quiet());
+    producer.start();
+    for (int i = 0; i < kEntries; ++i)
+      producer.publish(order("B-" + std::to_string(i), 1), redis::to_stream(key)).get();
+    producer.stop();
+  }
+  std::mutex mutex;
+  std::multiset<std::string> handled;
+  auto run_consumer = [&](std::chrono::milliseconds run_for) {
+    redis::Broker broker(server.url(), quiet());
+    broker.subscriber(key, redis::stream({.group = "g", .consumer = "c", .last_id = "0"}))
+        .max_workers(4)
+        .handle([&](const Order& o) {
+          std::this_thread::sleep_for(2ms);
+          std::lock_guard lock(mutex);
+          handled.insert(o.id);
+        });
+    broker.start();
+    std::this_thread::sleep_for(run_for);
+    broker.stop();  // the drain: in-flight entries finish and are acked
+    return broker.core().subscribers().front()->stats();
+  };
+  auto first = run_consumer(100ms);
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_GT(handled.size(), 0u);
+    ASSERT_LT(handled.size(), static_cast<std::size_t>(kEntries)) << "stopped too late to test";
+    // Every handled entry was acked: the pending entries are exactly the unhandled ones.
+    EXPECT_EQ(first.acked, handled.size());
+    EXPECT_EQ(server.command({"XPENDING", key, "g", "-", "+", "1000"}),
+              std::to_string(std::min<std::size_t>(first.received, kEntries) - handled.size()));
+  }
+  // The same consumer comes back: its pending entries first, then the rest. Nothing lost.
+  run_consumer(3s);
+  std::lock_guard lock(mutex);
+  std::set<std::string> distinct(handled.begin(), handled.end());
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kEntries));
+  EXPECT_EQ(handled.size(), static_cast<std::size_t>(kEntries)) << "duplicates";
+  EXPECT_EQ(server.command({"XPENDING", key, "g", "-", "+", "1000"}), "0");
+}
