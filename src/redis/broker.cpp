@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "core/broker_impl.hpp"
@@ -877,10 +878,13 @@ void RedisTransport::stop_consuming() {
   std::promise<void> done;
   boost::asio::post(io(), [this, &done] {
     if (pubsub_ && pubsub_->connected()) {
-      for (auto& c : consumers_) {
-        if (c->options.source != Source::channel) continue;
-        const std::string_view args[] = {c->channel.pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE",
-                                         c->channel.redis_name};
+      // Once per distinct name, as subscribed (see subscribe_channels).
+      std::set<std::pair<bool, std::string>> names;
+      for (auto& c : consumers_)
+        if (c->options.source == Source::channel)
+          names.emplace(c->channel.pattern, c->channel.redis_name);
+      for (const auto& [pattern, name] : names) {
+        const std::string_view args[] = {pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", name};
         pubsub_->send_no_reply(args);
       }
     }
