@@ -9,3 +9,6 @@ taskset -c 0 "$bin/faststream_codec_bench" --benchmark_min_time=0.5 --benchmark_
 echo
 echo "== memory broker: whole typed pipeline vs hand-written loop (taskset -c 0)"
 taskset -c 0 "$bin/faststream_pipeline_bench" "${BENCH_MESSAGES:-1000000}"
+echo
+echo "== redis: backlog drain, pub/sub, ping-pong vs raw hiredis (its own redis-server)"
+"$bin/faststream_redis_bench" "${BENCH_MESSAGES:-1000000}" "${BENCH_MESSAGES:-1000000}" 10

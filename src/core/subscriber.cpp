@@ -547,7 +547,16 @@ Task<void> SubscriberCore::Impl::core_step(Context& ctx) {
   } else {
     co_await handler->invoke(state);
   }
-  if (ctx.result()) co_await publish_result(ctx, *handler);
+  if (ctx.result()) {
+    co_await publish_result(ctx, *handler);
+  } else if (!config.no_reply && !ctx.message().reply_to().empty()) {
+    // A handler with nothing to return still answers a request, with an empty body, as
+    // FastStream does: its clients wait for any reply.
+    OutgoingMessage empty;
+    empty.destination = ctx.message().reply_to();
+    empty.correlation_id = ctx.message().correlation_id();
+    co_await broker->publish(std::move(empty));
+  }
 }
 
 Task<void> SubscriberCore::Impl::publish_result(Context& ctx, const HandlerSpec& handler) {

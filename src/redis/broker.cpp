@@ -491,6 +491,20 @@ Task<void> RedisTransport::list_loop(Consumer* c) {
   const std::string key = c->core->config().destination;
   const auto& o = c->options.list;
   const std::size_t count = std::max<std::size_t>(1, o.max_records);
+  using Batch = std::vector<MessagePtr>;
+  // Messages are built straight from hiredis's reply (no intermediate copy of it).
+  // LPOP key n answers [v1, v2, ...]; BLPOP key t answers [key, value].
+  auto messages_from = [this, c, key](std::size_t first) {
+    return [this, c, key, first](redisReply* r) -> Batch {
+      Batch out;
+      if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error(std::string(r->str, r->len));
+      if (r->type != REDIS_REPLY_ARRAY) return out;
+      for (std::size_t i = first; i < r->elements; ++i)
+        out.push_back(std::make_unique<RedisMessage>(
+            this, c, Source::list, key, std::string_view(r->element[i]->str, r->element[i]->len)));
+      return out;
+    };
+  };
   co_await connect_with_retry(c->connection, "list");
   mark_ready(c->announced_ready);
   while (consuming_) {
@@ -500,34 +514,76 @@ Task<void> RedisTransport::list_loop(Consumer* c) {
     }
     co_await wait_for_room(c);
     if (!consuming_) break;
-    Value v;
+    Batch batch;
     try {
-      v = co_await c->connection->exec(cmd("LPOP", key, std::to_string(count)));
-      if (v.is_nil()) {
+      batch = co_await c->connection->exec_map<Batch>(cmd("LPOP", key, std::to_string(count)),
+                                                      messages_from(0));
+      if (batch.empty()) {
         // Empty: block for the next entry (one polling interval), then check for shutdown.
-        v = co_await c->connection->exec(cmd("BLPOP", key, seconds_text(o.polling_interval)));
-        if (v.type == Value::Type::array && v.elements.size() == 2) {
-          Value one;
-          one.type = Value::Type::array;
-          one.elements.push_back(std::move(v.elements[1]));
-          v = std::move(one);
-        }
+        batch = co_await c->connection->exec_map<Batch>(
+            cmd("BLPOP", key, seconds_text(o.polling_interval)), messages_from(1));
       }
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      if (c->connection->connected()) {
+        logger().error("redis list '{}': {}", key, e.what());
+      }
       continue;  // connection lost: reconnect above
     }
-    if (v.is_error()) {
-      logger().error("redis list '{}': {}", key, v.str);
-      co_await sleep(o.polling_interval);
-      continue;
-    }
-    if (v.type != Value::Type::array) continue;
-    for (auto& item : v.elements)
-      deliver(c, std::make_unique<RedisMessage>(this, c, Source::list, key, item.str));
+    for (auto& m : batch) deliver(c, std::move(m));
   }
 }
 
 // --- Streams --------------------------------------------------------------------------------
+
+namespace {
+// A stream entry's payload straight from the reply: the __data__ field (no copy), or the
+// fields as a JSON object (into `storage`).
+std::string_view entry_payload(const redisReply* fields, std::string& storage) {
+  for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
+    const redisReply* f = fields->element[i];
+    if (std::string_view(f->str, f->len) == kDataField)
+      return {fields->element[i + 1]->str, fields->element[i + 1]->len};
+  }
+  boost::json::object o;
+  for (std::size_t i = 0; i + 1 < fields->elements; i += 2)
+    o[std::string_view(fields->element[i]->str, fields->element[i]->len)] =
+        std::string_view(fields->element[i + 1]->str, fields->element[i + 1]->len);
+  storage = boost::json::serialize(o);
+  return storage;
+}
+}  // namespace
+
+// Builds the messages of an XREAD / XREADGROUP reply ([[stream, [[id, fields], ...]]]) on the
+// event loop, inside hiredis's callback.
+RedisTransport::StreamRead RedisTransport::read_entries(Consumer* c, const std::string& key,
+                                                        redisReply* r, std::uint32_t deliveries) {
+  StreamRead read;
+  if (r->type == REDIS_REPLY_ERROR) {
+    read.error.assign(r->str, r->len);
+    return read;
+  }
+  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) return read;  // BLOCK timed out
+  const redisReply* stream = r->element[0];
+  if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) return read;
+  const redisReply* entries = stream->element[1];
+  const bool grouped = !c->options.stream.group.empty();
+  read.messages.reserve(entries->elements);
+  std::string storage;
+  for (std::size_t i = 0; i < entries->elements; ++i) {
+    const redisReply* e = entries->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
+    std::string id(e->element[0]->str, e->element[0]->len);
+    auto message = std::make_unique<RedisMessage>(
+        this, c, Source::stream, key,
+        e->element[1]->type == REDIS_REPLY_ARRAY ? entry_payload(e->element[1], storage)
+                                                 : std::string_view());
+    if (grouped) c->in_flight[id] = std::chrono::steady_clock::now();
+    read.last_id = id;
+    message->set_entry(std::move(id), deliveries);
+    read.messages.push_back(std::move(message));
+  }
+  return read;
+}
 
 MessagePtr RedisTransport::make_stream_message(Consumer* c, const Value& entry,
                                                std::string_view stream, std::uint32_t deliveries) {
@@ -598,41 +654,42 @@ Task<void> RedisTransport::stream_loop(Consumer* c) {
                              : 1;
       std::string count = std::to_string(std::max<std::size_t>(1, std::min(o.max_records, room)));
       std::string block = std::to_string(o.polling_interval.count());
-      Value v;
+      // Pending entries re-read after a restart were delivered before (claiming gives
+      // exact counts).
+      const std::uint32_t deliveries = grouped && read_id != ">" ? 2 : 1;
+      auto map = [this, c, key, deliveries](redisReply* r) {
+        return read_entries(c, key, r, deliveries);
+      };
+      StreamRead read;
       if (grouped) {
-        v = co_await c->connection->exec(cmd("XREADGROUP", "GROUP", o.group, c->consumer_name,
-                                             "COUNT", count, "BLOCK", block, "STREAMS", key,
-                                             read_id));
-        if (v.is_error() && v.str.find("NOGROUP") != std::string::npos) {
+        read = co_await c->connection->exec_map<StreamRead>(
+            cmd("XREADGROUP", "GROUP", o.group, c->consumer_name, "COUNT", count, "BLOCK", block,
+                "STREAMS", key, read_id),
+            map);
+        if (read.error.find("NOGROUP") != std::string::npos) {
           co_await ensure_group(this, c, key, true);
           read_id = "0";
           continue;
         }
       } else {
-        v = co_await c->connection->exec(
-            cmd("XREAD", "COUNT", count, "BLOCK", block, "STREAMS", key, last_id));
+        read = co_await c->connection->exec_map<StreamRead>(
+            cmd("XREAD", "COUNT", count, "BLOCK", block, "STREAMS", key, last_id), map);
       }
-      if (v.is_error()) {
-        logger().error("redis stream '{}': {}", key, v.str);
+      if (!read.error.empty()) {
+        logger().error("redis stream '{}': {}", key, read.error);
         co_await sleep(o.polling_interval);
         continue;
       }
-      if (v.type != Value::Type::array || v.elements.empty()) continue;  // BLOCK timed out
-      // [[stream, [[id, fields], ...]]]
-      const Value& entries = v.elements[0].elements.size() == 2 ? v.elements[0].elements[1] : v;
       if (grouped && read_id != ">") {
-        if (entries.elements.empty()) {
-          read_id = ">";  // own pending entries done: now new ones
+        // Own pending entries first; once none are left, the new ones.
+        if (read.messages.empty()) {
+          read_id = ">";
           continue;
         }
-        read_id = entries.elements.back().elements[0].str;
+        read_id = read.last_id;
       }
-      for (const auto& entry : entries.elements) {
-        // Re-read pending entries were delivered before (exact counts come with claiming).
-        std::uint32_t deliveries = grouped && read_id != ">" ? 2 : 1;
-        if (!grouped) last_id = entry.elements[0].str;
-        deliver(c, make_stream_message(c, entry, key, deliveries));
-      }
+      if (!grouped && !read.last_id.empty()) last_id = read.last_id;
+      for (auto& m : read.messages) deliver(c, std::move(m));
     } catch (const std::exception& e) {
       if (c->connection->connected()) {
         logger().error("redis stream '{}': {}", key, e.what());
@@ -751,17 +808,36 @@ Task<void> RedisTransport::lease_loop(Consumer* c) {
 }
 
 void RedisTransport::ack_stream_entry(Consumer* consumer, std::string entry_id) {
-  loop().post([this, consumer, id = std::move(entry_id)] {
+  bool first = false;
+  {
+    std::lock_guard lock(consumer->ack_mutex);
+    first = consumer->pending_acks.empty();
+    consumer->pending_acks.push_back(std::move(entry_id));
+  }
+  // One wake-up of the event loop per batch of acks, not per message.
+  if (first) loop().post([this, consumer] { flush_acks(consumer); });
+}
+
+void RedisTransport::flush_acks(Consumer* consumer) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(consumer->ack_mutex);
+    ids.swap(consumer->pending_acks);
+  }
+  if (ids.empty()) return;
+  const auto& o = consumer->options.stream;
+  std::vector<std::string_view> args{"XACK", consumer->core->config().destination, o.group};
+  for (const auto& id : ids) {
     consumer->in_flight.erase(id);
-    const auto& o = consumer->options.stream;
-    const std::string_view args[] = {"XACK", consumer->core->config().destination, o.group, id};
-    if (!commands_ || !commands_->send(args, [this, id](redisReply* r) {
-          if (!r || r->type == REDIS_REPLY_ERROR)
-            logger().warning("redis: XACK {} failed ({}); the entry stays pending", id,
-                             r ? std::string(r->str, r->len) : "connection lost");
-        }))
-      logger().warning("redis: XACK {} not sent (disconnected); the entry stays pending", id);
-  });
+    args.push_back(id);
+  }
+  const std::size_t n = ids.size();
+  if (!commands_ || !commands_->send(args, [this, n](redisReply* r) {
+        if (!r || r->type == REDIS_REPLY_ERROR)
+          logger().warning("redis: XACK of {} entr(ies) failed ({}); they stay pending", n,
+                           r ? std::string(r->str, r->len) : "connection lost");
+      }))
+    logger().warning("redis: XACK of {} entr(ies) not sent (disconnected); they stay pending", n);
 }
 
 void RedisTransport::release_stream_entry(Consumer* consumer, const std::string& entry_id) {

@@ -10,6 +10,10 @@
 
 namespace faststream::redis {
 
+void post_resume(boost::asio::io_context& io, std::coroutine_handle<> h) {
+  boost::asio::post(io, [h] { h.resume(); });
+}
+
 Value Value::from(const redisReply* r) {
   Value v;
   if (!r) return v;

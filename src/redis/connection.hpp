@@ -5,6 +5,9 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <exception>
+#include <optional>
+#include <stdexcept>
 #include <functional>
 #include <memory>
 #include <span>
@@ -18,6 +21,9 @@ struct redisAsyncContext;
 struct redisReply;
 
 namespace faststream::redis {
+
+// Resumes `h` from the event loop's queue (outside hiredis's callback).
+void post_resume(boost::asio::io_context& io, std::coroutine_handle<> h);
 
 // An owned copy of a reply, for code that keeps it past the callback.
 struct Value {
@@ -69,6 +75,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct ExecAwaiter;
   ExecAwaiter exec(std::vector<std::string> args);
 
+  // co_await conn->exec_map<T>(args, map): `map(reply)` runs inside hiredis's callback (no
+  // copy of the reply tree) and its result is what the co_await yields.
+  template <class T>
+  struct MapAwaiter;
+  template <class T>
+  MapAwaiter<T> exec_map(std::vector<std::string> args, std::function<T(redisReply*)> map);
+  boost::asio::io_context& io() noexcept { return io_; }
+
  private:
   struct Watcher;
   struct Pending;
@@ -102,5 +116,48 @@ struct Connection::ExecAwaiter {
   bool await_suspend(std::coroutine_handle<> h);
   Value await_resume();
 };
+
+template <class T>
+struct Connection::MapAwaiter {
+  MapAwaiter(std::shared_ptr<Connection> c, std::vector<std::string> a,
+             std::function<T(redisReply*)> m)
+      : conn(std::move(c)), args(std::move(a)), map(std::move(m)) {}
+  std::shared_ptr<Connection> conn;
+  std::vector<std::string> args;
+  std::function<T(redisReply*)> map;
+  std::optional<T> result;
+  std::exception_ptr error;
+  bool lost = false;
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    std::vector<std::string_view> views(args.begin(), args.end());
+    auto& io = conn->io();
+    bool sent = conn->send(views, [this, h, &io](redisReply* r) {
+      if (!r) {
+        lost = true;
+      } else {
+        try {
+          result.emplace(map(r));
+        } catch (...) {
+          error = std::current_exception();
+        }
+      }
+      post_resume(io, h);
+    });
+    if (!sent) lost = true;
+    return sent;
+  }
+  T await_resume() {
+    if (lost) throw std::runtime_error("redis connection '" + conn->name() + "' lost");
+    if (error) std::rethrow_exception(error);
+    return std::move(*result);
+  }
+};
+
+template <class T>
+Connection::MapAwaiter<T> Connection::exec_map(std::vector<std::string> args,
+                                               std::function<T(redisReply*)> map) {
+  return MapAwaiter<T>(shared_from_this(), std::move(args), std::move(map));
+}
 
 }  // namespace faststream::redis

@@ -42,6 +42,9 @@ struct Consumer {
   std::string consumer_name;               // streams with a group
   std::map<std::string, std::chrono::steady_clock::time_point> in_flight;  // stream leases
   std::string autoclaim_cursor = "0-0";
+  // Acks are coalesced: handlers add ids here, the event loop sends one XACK for all of them.
+  std::mutex ack_mutex;
+  std::vector<std::string> pending_acks;
   bool announced_ready = false;  // counted in the start-up latch
 };
 
@@ -71,6 +74,7 @@ class RedisTransport final : public Transport {
   // For messages: settle on the broker (called from any thread).
   void ack_stream_entry(Consumer* consumer, std::string entry_id);
   void release_stream_entry(Consumer* consumer, const std::string& entry_id);
+  void flush_acks(Consumer* consumer);
   Logger& logger();
 
  private:
@@ -96,6 +100,13 @@ class RedisTransport final : public Transport {
   void deliver(Consumer* consumer, MessagePtr message);
   MessagePtr make_stream_message(Consumer* consumer, const Value& entry, std::string_view stream,
                                  std::uint32_t deliveries);
+  struct StreamRead {
+    std::vector<MessagePtr> messages;
+    std::string last_id;
+    std::string error;
+  };
+  StreamRead read_entries(Consumer* consumer, const std::string& key, redisReply* reply,
+                          std::uint32_t deliveries);
   Task<void> dead_letter(Consumer* consumer, const Value& entry, std::uint32_t deliveries);
 
   Url url_;

@@ -655,3 +655,17 @@ TEST(CoreHandlers, OptionalResultIsPublishedOnlyWhenPresent) {
   broker.stop();
   EXPECT_EQ(receipts, 1);
 }
+
+TEST(CoreHandlers, AVoidHandlerAnswersARequestWithAnEmptyReply) {
+  faststream::memory::Broker broker("memory://", quiet());
+  std::atomic<int> calls{0};
+  broker.subscriber("fire").handle([&](const Order&) { ++calls; });
+  broker.start();
+  faststream::RequestOptions options;
+  options.correlation_id = "void-1";
+  auto reply = broker.request(order("V", 1), "fire", options).get();
+  EXPECT_EQ(reply.body(), "");
+  EXPECT_EQ(reply.correlation_id(), "void-1");
+  EXPECT_EQ(calls, 1);
+  broker.stop();
+}
