@@ -238,7 +238,10 @@ Task<void> SubscriberCore::deliver(MessagePtr message, std::chrono::milliseconds
 void SubscriberCore::when_ready(detail::Callback ready) {
   {
     std::lock_guard lock(impl_->mutex);
-    if (impl_->queue.size() >= impl_->config.queue_capacity && !impl_->closing) {
+    // "Ready" means a new message would be taken now: room, and nobody waiting before it.
+    const bool blocked =
+        impl_->queue.size() >= impl_->config.queue_capacity || !impl_->waiters.empty();
+    if (blocked && !impl_->closing) {
       impl_->ready_callbacks.push_back(std::move(ready));
       return;
     }
@@ -368,7 +371,7 @@ MessagePtr SubscriberCore::Impl::pop_or_retire() {
     message = std::move(queue.front());
     queue.pop_front();
     hand_off_locked(resumed);
-    if (!ready_callbacks.empty() && queue.size() < config.queue_capacity)
+    if (!ready_callbacks.empty() && queue.size() < config.queue_capacity && waiters.empty())
       ready.swap(ready_callbacks);
     in_flight.fetch_add(1, std::memory_order_relaxed);
   }
@@ -389,7 +392,7 @@ std::vector<MessagePtr> SubscriberCore::Impl::pop_more(std::size_t max) {
       queue.pop_front();
       hand_off_locked(resumed);
     }
-    if (!ready_callbacks.empty() && queue.size() < config.queue_capacity)
+    if (!ready_callbacks.empty() && queue.size() < config.queue_capacity && waiters.empty())
       ready.swap(ready_callbacks);
     in_flight.fetch_add(out.size(), std::memory_order_relaxed);
   }

@@ -442,7 +442,22 @@ void RedisTransport::on_channel_message(Consumer* consumer, redisReply* r) {
           message->destination(), consumer->core->config().destination));
     }
   }
-  deliver(consumer, std::move(message));
+  MessagePtr ptr = std::move(message);
+  if (consumer->core->try_deliver(ptr)) return;
+  // The subscriber's queue is full: this message waits for room, and the pub/sub socket is
+  // not read until there is room again. Redis then buffers for us, up to its
+  // client-output-buffer-limit for pub/sub, past which it disconnects us (counted, logged).
+  deliver(consumer, std::move(ptr));
+  if (!pubsub_paused_ && pubsub_) {
+    pubsub_paused_ = true;
+    pubsub_->pause_reading();
+    consumer->core->when_ready([this] {
+      loop().post([this] {
+        pubsub_paused_ = false;
+        if (pubsub_) pubsub_->resume_reading();
+      });
+    });
+  }
 }
 
 void RedisTransport::on_reply_message(redisReply* r) {
@@ -573,10 +588,10 @@ RedisTransport::StreamRead RedisTransport::read_entries(Consumer* c, const std::
     const redisReply* e = entries->element[i];
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
     std::string id(e->element[0]->str, e->element[0]->len);
-    auto message = std::make_unique<RedisMessage>(
-        this, c, Source::stream, key,
-        e->element[1]->type == REDIS_REPLY_ARRAY ? entry_payload(e->element[1], storage)
-                                                 : std::string_view());
+    auto message = std::make_unique<RedisMessage>(this, c, Source::stream, key,
+                                                  e->element[1]->type == REDIS_REPLY_ARRAY
+                                                      ? entry_payload(e->element[1], storage)
+                                                      : std::string_view());
     if (grouped) c->in_flight[id] = std::chrono::steady_clock::now();
     read.last_id = id;
     message->set_entry(std::move(id), deliveries);
@@ -620,6 +635,7 @@ Task<void> RedisTransport::stream_loop(Consumer* c) {
   std::string last_id = o.last_id;
   std::string read_id = "0";  // a group consumer first re-reads its own pending entries
   bool need_setup = true;
+  bool first_setup = true;  // after a reconnect, a group that had to be created was lost
   if (grouped && o.min_idle_time) {
     spawn_loop(claim_loop(c), "claim");
     spawn_loop(lease_loop(c), "lease");
@@ -633,7 +649,7 @@ Task<void> RedisTransport::stream_loop(Consumer* c) {
       }
       if (need_setup) {
         if (grouped) {
-          co_await ensure_group(this, c, key, false);
+          co_await ensure_group(this, c, key, !first_setup);
           read_id = "0";
         } else if (last_id == "$") {
           // Pin "$" to the current last entry, so entries added between reads are not
@@ -644,6 +660,7 @@ Task<void> RedisTransport::stream_loop(Consumer* c) {
                         : "0-0";
         }
         need_setup = false;
+        first_setup = false;
         mark_ready(c->announced_ready);
       }
       co_await wait_for_room(c);

@@ -53,16 +53,17 @@ struct Connection::Watcher : std::enable_shared_from_this<Watcher> {
   boost::asio::posix::stream_descriptor socket;
   redisAsyncContext* ac;  // nullptr after cleanup
   bool want_read = false, want_write = false, read_armed = false, write_armed = false;
+  bool paused = false;  // backpressure: leave data in the socket (and in Redis's buffer)
 
   void arm_read() {
-    if (read_armed || !ac) return;
+    if (read_armed || !ac || paused) return;
     read_armed = true;
     socket.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                       [self = shared_from_this()](const boost::system::error_code& ec) {
                         self->read_armed = false;
                         if (ec || !self->ac || !self->want_read) return;
                         redisAsyncHandleRead(self->ac);  // may free the context
-                        if (self->ac && self->want_read) self->arm_read();
+                        if (self->ac && self->want_read && !self->paused) self->arm_read();
                       });
   }
   void arm_write() {
@@ -273,6 +274,16 @@ bool Connection::subscribe(bool pattern, std::string_view name, Callback callbac
   if (!ac_ || !ready_ || closing_) return false;
   const std::string_view args[2] = {pattern ? "PSUBSCRIBE" : "SUBSCRIBE", name};
   return send_command(args, std::move(callback), true);
+}
+
+void Connection::pause_reading() {
+  if (watcher_) watcher_->paused = true;
+}
+
+void Connection::resume_reading() {
+  if (!watcher_ || !watcher_->paused) return;
+  watcher_->paused = false;
+  if (watcher_->want_read) watcher_->arm_read();
 }
 
 void Connection::close() {

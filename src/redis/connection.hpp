@@ -6,11 +6,11 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
-#include <optional>
-#include <stdexcept>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +69,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
   // Disconnects after the queued replies arrive; pending callbacks then get nullptr.
   void close();
+  // Backpressure: stop reading the socket (the server buffers, and applies its own limits),
+  // then read again. Replies already read are still delivered.
+  void pause_reading();
+  void resume_reading();
 
   // co_await conn->exec({"GET", "k"}): the reply as a Value; throws std::runtime_error
   // ("connection lost") when the connection went away. Resumes on the event loop.

@@ -121,6 +121,7 @@ class RedisTransport final : public Transport {
   core::ReplyRegistry replies_;
   std::atomic<std::uint64_t> reconnects_{0}, pubsub_disconnects_{0}, groups_recreated_{0};
   std::atomic<int> loops_running_{0};
+  bool pubsub_paused_ = false;  // event loop only
 
   // start() returns once every subscription is active and every group exists, so that a
   // message published right after start is consumed.

@@ -443,3 +443,133 @@ TEST(RedisStream, StopInTheMiddleOfABacklogLeavesNothingHandledButUnacked) {
   EXPECT_EQ(handled.size(), static_cast<std::size_t>(kEntries)) << "duplicates";
   EXPECT_EQ(server.command({"XPENDING", key, "g", "-", "+", "1000"}), "0");
 }
+
+TEST(RedisReconnect, ChannelsAreResubscribedAndGroupsRecreatedAfterARestart) {
+  // No persistence: the restarted server has no streams and no groups.
+  RedisServer server;
+  redis::Broker broker(server.url(), quiet(faststream::LogLevel::critical));
+  std::atomic<int> channel_calls{0}, stream_calls{0};
+  broker.subscriber("restart.ch").handle([&](const Order&) { ++channel_calls; });
+  broker.subscriber("restart.st", redis::stream({.group = "g", .consumer = "c"}))
+      .handle([&](const Order&) { ++stream_calls; });
+  broker.start();
+  broker.publish(order("before", 1), "restart.ch").get();
+  broker.publish(order("before", 1), redis::to_stream("restart.st")).get();
+  ASSERT_TRUE(eventually([&] { return channel_calls == 1 && stream_calls == 1; }));
+  server.stop();
+  server.start();
+  // The pub/sub connection comes back and subscribes again.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return server.command({"PUBSUB", "NUMSUB", "restart.ch"}) == "2";
+      },
+      15s));
+  broker.publish(order("after", 1), "restart.ch").get();
+  ASSERT_TRUE(eventually([&] { return channel_calls == 2; }, 10s));
+  // The stream and its group are gone: XADD creates the stream, the consumer recreates the
+  // group (NOGROUP) and reads on. Entries added before the group is back are older than it
+  // ($), so keep publishing until one gets through.
+  ASSERT_TRUE(eventually(
+      [&] {
+        broker.publish(order("after", 1), redis::to_stream("restart.st")).get();
+        return stream_calls >= 2;
+      },
+      15s));
+  EXPECT_GE(broker.stats().groups_recreated, 1u);
+  EXPECT_GE(broker.stats().reconnects, 1u);
+  broker.stop();
+}
+
+TEST(RedisReconnect, PublishDuringAnOutageFailsClearlyWhenNotWaiting) {
+  RedisServer server;
+  redis::BrokerOptions options;
+  options.wait_for_reconnect = false;
+  redis::Broker broker(server.url(), quiet(faststream::LogLevel::off), options);
+  broker.start();
+  broker.publish(order("up", 1), "outage").get();
+  server.stop();
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          broker.publish(order("down", 1), "outage").get();
+          return false;
+        } catch (const faststream::BrokerNotRunning& e) {
+          EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos) << e.what();
+          return true;
+        } catch (const faststream::PublishError&) {
+          return false;  // the connection drop itself may surface once as a publish error
+        }
+      },
+      10s));
+  server.start();
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          broker.publish(order("back", 1), "outage").get();
+          return true;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      15s));
+  broker.stop();
+}
+
+TEST(RedisChannel, OutputBufferDisconnectsAreCountedAndLogged) {
+  RedisServer server({"--client-output-buffer-limit", "pubsub 64kb 32kb 1"});
+  redis::Broker broker(server.url(), quiet(faststream::LogLevel::off));
+  std::atomic<int> calls{0};
+  broker.subscriber("flood", {.queue_capacity = 8}).handle([&](const std::string&) {
+    ++calls;
+    std::this_thread::sleep_for(20ms);  // far slower than the publisher
+  });
+  broker.start();
+  // Flood from a raw connection: once the kernel's socket buffers are full too, the
+  // subscriber's output buffer in Redis passes the limit and Redis cuts it off.
+  std::string payload(16 * 1024, 'x');
+  int published = 0;
+  while (broker.stats().pubsub_disconnects == 0 && published < 4000) {
+    server.command({"PUBLISH", "flood", payload});
+    ++published;
+  }
+  ASSERT_TRUE(eventually([&] { return broker.stats().pubsub_disconnects >= 1; }, 15s))
+      << published << " published";
+  broker.stop();
+  EXPECT_LT(calls, published);
+}
+
+TEST(RedisWire, OversizeMessagesFailAndTheSubscriberGoesOn) {
+  auto& server = shared_server();
+  redis::Broker broker(server.url(), quiet(faststream::LogLevel::off));
+  const auto key = unique("big");
+  std::atomic<int> ok{0};
+  faststream::DecodeOptions small;
+  small.max_message_size = 256;
+  auto sub = broker.subscriber(key, redis::list()).decode_options(small);
+  sub.handle([&](const std::string&) { ++ok; });
+  broker.start();
+  broker.publish(std::string(1000, 'a'), redis::to_list(key)).get();
+  broker.publish(std::string("small"), redis::to_list(key)).get();
+  ASSERT_TRUE(eventually([&] { return ok == 1 && sub.stats().failed == 1; }));
+  broker.stop();
+}
+
+TEST(RedisAsyncApi, ServersAndBindingsDescribeTheRedisSources) {
+  redis::Broker broker("redis://admin:pw@cache.local:6380/2", quiet());
+  faststream::App app{broker, {.title = "bindings"}};
+  broker.subscriber("orders").handle([](const Order&) {});
+  broker.subscriber("logs.{level}").handle([](const std::string&) {});
+  broker.subscriber("jobs", redis::list()).handle([](const Order&) {});
+  broker.subscriber("events", redis::stream({.group = "g", .consumer = "c1"}))
+      .handle([](const Order&) {});
+  broker.publisher<Receipt>(redis::to_stream("receipts"));
+  auto doc = faststream::asyncapi::generate(broker.core(), app.info(), {});
+  EXPECT_NE(doc.find(R"("host": "cache.local:6380")"), std::string::npos) << doc;
+  EXPECT_NE(doc.find(R"("pathname": "/2")"), std::string::npos);
+  EXPECT_NE(doc.find(R"("protocol": "redis")"), std::string::npos);
+  for (auto method : {"subscribe", "psubscribe", "lpop", "xreadgroup", "xadd"})
+    EXPECT_NE(doc.find(std::string(R"("method": ")") + method + "\""), std::string::npos) << method;
+  EXPECT_NE(doc.find(R"("groupName": "g")"), std::string::npos);
+  EXPECT_EQ(doc.find("pw"), std::string::npos);
+  EXPECT_EQ(doc.find("admin"), std::string::npos);
+}
