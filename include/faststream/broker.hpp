@@ -249,6 +249,22 @@ class BasicBroker {
     return core_->publish(detail::make_outgoing(value, std::move(target), std::move(options)));
   }
 
+  // Several values to one destination in one go where the broker can (a Redis list: one
+  // RPUSH), in order. Each gets its own correlation id unless options set one.
+  template <Payload T>
+  Task<void> publish_batch(const std::vector<T>& values, PublisherTarget target) {
+    return publish_batch(values, std::move(target), PublishOptions());
+  }
+  template <Payload T>
+  Task<void> publish_batch(const std::vector<T>& values, PublisherTarget target,
+                           PublishOptions options) {
+    std::vector<OutgoingMessage> messages;
+    messages.reserve(values.size());
+    for (const auto& v : values)
+      messages.push_back(detail::make_outgoing(v, target, PublishOptions(options)));
+    return core_->publish_batch(std::move(messages));
+  }
+
   // Sends `value` and waits for the handler's reply (RequestOptions: timeout 5 s).
   template <Payload T>
   Task<Reply> request(const T& value, PublisherTarget target) {

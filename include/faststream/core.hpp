@@ -179,6 +179,9 @@ class Transport {
   // Disconnects; called after the drain.
   virtual void close() = 0;
   virtual Task<void> publish(OutgoingMessage message) = 0;
+  // Several messages to one destination; backends with a native batch (RPUSH k v1 v2...)
+  // send them at once, others one by one (this default). In order either way.
+  virtual Task<void> publish_batch(std::vector<OutgoingMessage> messages);
   virtual Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) = 0;
 };
 
@@ -236,6 +239,7 @@ class BrokerCore {
 
   // Publishes through the broker's publish middlewares, then the transport.
   Task<void> publish(OutgoingMessage message);
+  Task<void> publish_batch(std::vector<OutgoingMessage> messages);
   // Sends a request and waits for the reply (correlated by id) up to `timeout`.
   Task<Reply> request(OutgoingMessage message, std::chrono::milliseconds timeout);
 

@@ -174,6 +174,26 @@ Task<void> BrokerCore::publish(OutgoingMessage message) {
   return publish_through_chain(&impl_->publish_chain, std::move(message));
 }
 
+namespace {
+Task<void> publish_one_by_one(BrokerCore* core, std::vector<OutgoingMessage> messages) {
+  for (auto& m : messages) co_await core->publish(std::move(m));
+}
+}  // namespace
+
+Task<void> Transport::publish_batch(std::vector<OutgoingMessage> messages) {
+  return [](Transport* self, std::vector<OutgoingMessage> all) -> Task<void> {
+    for (auto& m : all) co_await self->publish(std::move(m));
+  }(this, std::move(messages));
+}
+
+Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
+  for (auto& m : messages) fill_ids(m);
+  // Publish middlewares see every message; then they go one by one.
+  if (!impl_->publish_chain.middlewares.empty())
+    return publish_one_by_one(this, std::move(messages));
+  return impl_->transport->publish_batch(std::move(messages));
+}
+
 Task<Reply> BrokerCore::request(OutgoingMessage message, std::chrono::milliseconds timeout) {
   fill_ids(message);
   return request_and_wrap(impl_->transport.get(), std::move(message), timeout);

@@ -939,6 +939,31 @@ Task<void> RedisTransport::publish(OutgoingMessage message) {
   return send_publish(std::move(args), timeout, message.destination);
 }
 
+Task<void> RedisTransport::publish_batch(std::vector<OutgoingMessage> messages) {
+  auto kind_of = [](const OutgoingMessage& m) {
+    auto* t = static_cast<const TargetOptions*>(m.native.get());
+    return t ? t->kind : Source::channel;
+  };
+  const bool one_list =
+      !messages.empty() && std::all_of(messages.begin(), messages.end(), [&](const auto& m) {
+        return kind_of(m) == Source::list && m.destination == messages.front().destination;
+      });
+  if (!one_list) return Transport::publish_batch(std::move(messages));
+  if (!open_) throw BrokerNotRunning("the redis broker is not running: start it first");
+  // A list takes the whole batch in one RPUSH: atomic and in order.
+  std::vector<std::string> args{"RPUSH", messages.front().destination};
+  for (auto& m : messages) {
+    Headers headers = m.wire_headers();
+    if (!m.message_id.empty()) headers.set(headers::message_id, m.message_id);
+    std::string payload;
+    envelope::encode(payload, m.body, headers);
+    args.push_back(std::move(payload));
+  }
+  auto timeout = messages.front().timeout.count() > 0 ? messages.front().timeout
+                                                      : broker_->settings().publish_timeout;
+  return send_publish(std::move(args), timeout, messages.front().destination);
+}
+
 Task<MessagePtr> RedisTransport::request(OutgoingMessage message,
                                          std::chrono::milliseconds timeout) {
   return

@@ -67,6 +67,7 @@ class RedisTransport final : public Transport {
   void stop_consuming() override;
   void close() override;
   Task<void> publish(OutgoingMessage message) override;
+  Task<void> publish_batch(std::vector<OutgoingMessage> messages) override;
   Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override;
 
   Broker::Stats stats() const;

@@ -5,6 +5,7 @@
 #include <faststream/redis.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <mutex>
 #include <set>
 
@@ -572,4 +573,87 @@ TEST(RedisAsyncApi, ServersAndBindingsDescribeTheRedisSources) {
   EXPECT_NE(doc.find(R"("groupName": "g")"), std::string::npos);
   EXPECT_EQ(doc.find("pw"), std::string::npos);
   EXPECT_EQ(doc.find("admin"), std::string::npos);
+}
+
+TEST(RedisList, BatchPublishIsOneAtomicPushInOrder) {
+  auto& server = shared_server();
+  redis::Broker broker(server.url(), quiet());
+  const auto key = unique("pushed");
+  broker.start();
+  std::vector<Order> orders;
+  for (int i = 0; i < 20; ++i) orders.push_back(order("P-" + std::to_string(i), i));
+  broker.publish_batch(orders, redis::to_list(key)).get();
+  EXPECT_EQ(server.command({"LLEN", key}), "20");
+  broker.stop();
+  // Consumed in the order they were pushed.
+  redis::Broker consumer(server.url(), quiet());
+  std::mutex mutex;
+  std::vector<std::string> ids;
+  consumer.subscriber(key, redis::list()).handle([&](const Order& o) {
+    std::lock_guard lock(mutex);
+    ids.push_back(o.id);
+  });
+  consumer.start();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return ids.size() == 20;
+  }));
+  consumer.stop();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(ids[i], "P-" + std::to_string(i));
+}
+
+TEST(RedisStream, SigtermDrainsAndLeavesOnlyUnhandledEntriesPending) {
+  auto& server = shared_server();
+  const auto key = unique("sigterm");
+  constexpr int kEntries = 400;
+  redis::Broker producer(server.url(), quiet());
+  producer.start();
+  for (int i = 0; i < kEntries; ++i)
+    producer.publish(order("T-" + std::to_string(i), 1), redis::to_stream(key)).get();
+  producer.stop();
+
+  std::mutex mutex;
+  std::multiset<std::string> handled;
+  auto count = [&] {
+    std::lock_guard lock(mutex);
+    return handled.size();
+  };
+  auto declare = [&](redis::Broker& broker) {
+    broker.subscriber(key, redis::stream({.group = "g", .consumer = "c", .last_id = "0"}))
+        .max_workers(4)
+        .handle([&](const Order& o) {
+          std::this_thread::sleep_for(3ms);
+          std::lock_guard lock(mutex);
+          handled.insert(o.id);
+        });
+  };
+  {
+    redis::Broker broker(server.url(), quiet());
+    faststream::App app{broker};
+    declare(broker);
+    app.after_startup([&] {
+      std::thread([&] {
+        eventually([&] { return count() >= 50; });
+        std::raise(SIGTERM);  // what `kill` or Ctrl+C sends the service
+      }).detach();
+    });
+    ASSERT_EQ(app.run(), 0);
+    const std::size_t done = count();
+    ASSERT_LT(done, static_cast<std::size_t>(kEntries)) << "the signal came too late";
+    // Every handled entry was acked before the service exited.
+    EXPECT_EQ(broker.core().subscribers().front()->stats().acked, done);
+    // Pending = read but never handled: none of them was handled.
+    EXPECT_EQ(server.command({"XPENDING", key, "g", "-", "+", "1000"}) == "0", false);
+  }
+  // The service comes back: its pending entries, then the rest. Nothing lost, no duplicates.
+  redis::Broker again(server.url(), quiet());
+  declare(again);
+  again.start();
+  ASSERT_TRUE(eventually([&] { return count() >= static_cast<std::size_t>(kEntries); }, 15s));
+  again.stop();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(std::set<std::string>(handled.begin(), handled.end()).size(),
+            static_cast<std::size_t>(kEntries));
+  EXPECT_EQ(handled.size(), static_cast<std::size_t>(kEntries)) << "duplicates";
+  EXPECT_EQ(server.command({"XPENDING", key, "g", "-", "+", "1000"}), "0");
 }
