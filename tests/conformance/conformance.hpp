@@ -58,5 +58,6 @@ struct Row {
 // Each backend's rows (rows_<backend>.cpp); conformance_test.cpp runs them all.
 std::vector<Row> memory_rows();
 std::vector<Row> redis_rows();
+std::vector<Row> nats_rows();
 
 }  // namespace conformance

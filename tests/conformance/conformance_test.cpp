@@ -23,6 +23,7 @@ namespace {
 std::vector<Row> all_rows() {
   auto rows = conformance::memory_rows();
   for (auto& r : conformance::redis_rows()) rows.push_back(std::move(r));
+  for (auto& r : conformance::nats_rows()) rows.push_back(std::move(r));
   return rows;
 }
 

@@ -1,0 +1,857 @@
+// The NATS transport. nats.c owns its threads (a reader per connection, a delivery thread
+// per subscription, a fetch thread per pull consumer of ours); they hand messages to the
+// subscribers' queues, blocking while a queue is full so that nats.c's pending limits take
+// the overflow (beyond them: slow-consumer drops, logged and counted).
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/broker_impl.hpp"
+#include "faststream/exceptions.hpp"
+#include "memory/routing.hpp"
+#include "nats/transport.hpp"
+
+namespace faststream::nats {
+namespace {
+
+std::int64_t to_nanos(std::chrono::nanoseconds d) {
+  return static_cast<std::int64_t>(d.count());
+}
+
+// Headers of a received natsMsg, in nats.c's order.
+Headers read_headers(natsMsg* raw) {
+  Headers out;
+  const char** keys = nullptr;
+  int count = 0;
+  if (natsMsgHeader_Keys(raw, &keys, &count) != NATS_OK) return out;
+  out.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    const char** values = nullptr;
+    int n = 0;
+    if (natsMsgHeader_Values(raw, keys[i], &values, &n) == NATS_OK) {
+      for (int j = 0; j < n; ++j) out.add(keys[i], values[j]);
+      std::free(static_cast<void*>(values));
+    }
+  }
+  std::free(static_cast<void*>(keys));
+  return out;
+}
+
+// Waits (blocking a nats.c thread) until a subscriber's queue has room, it closed, or
+// `max_wait` passed.
+void wait_for_room(SubscriberCore* core, std::chrono::milliseconds max_wait) {
+  struct Room {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool ready = false;
+  };
+  auto room = std::make_shared<Room>();
+  core->when_ready([room] {
+    std::lock_guard lock(room->mutex);
+    room->ready = true;
+    room->cv.notify_all();
+  });
+  std::unique_lock lock(room->mutex);
+  room->cv.wait_for(lock, max_wait, [&] { return room->ready; });
+}
+
+// The outcome of a JetStream publish, handed from nats.c's PubAck callback to the waiting
+// publisher through the reply registry.
+class PubAckResult final : public faststream::Message {
+ public:
+  std::string error;
+  std::uint64_t sequence = 0;
+  bool duplicate = false;
+
+ protected:
+  void on_settle(Settlement, const NackOptions&) override {}
+};
+
+}  // namespace
+
+// --- Messages -------------------------------------------------------------------------------
+
+class NatsMessage final : public Message {
+ public:
+  // Takes `raw`. Core messages are copied and released at once; JetStream ones are kept
+  // for settling.
+  NatsMessage(Consumer* consumer, natsMsg* raw, bool jetstream) : consumer_(consumer) {
+    source_ = jetstream ? Source::jetstream : Source::core;
+    destination_ = natsMsg_GetSubject(raw);
+    body_.assign(natsMsg_GetData(raw), static_cast<std::size_t>(natsMsg_GetDataLength(raw)));
+    headers_ = read_headers(raw);
+    const char* reply = natsMsg_GetReply(raw);
+    auto fields = incoming_fields(headers_, reply ? reply : "", jetstream);
+    content_type_ = std::move(fields.content_type);
+    correlation_id_ = fields.correlation_id.empty() ? generate_id() : fields.correlation_id;
+    message_id_ = std::move(fields.message_id);
+    reply_to_ = std::move(fields.reply_to);
+    no_responders_ = natsMsg_IsNoResponders(raw);
+    if (!jetstream) {
+      natsMsg_Destroy(raw);
+      return;
+    }
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, raw) == NATS_OK) {
+      delivery_count_ = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, meta->NumDelivered));
+      stream_ = meta->Stream ? meta->Stream : "";
+      stream_sequence_ = meta->Sequence.Stream;
+      timestamp_ = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::nanoseconds(meta->Timestamp)));
+      jsMsgMetaData_Destroy(meta);
+    }
+    std::lock_guard lock(consumer_->unsettled_mutex);
+    raw_ = raw;
+    consumer_->unsettled.emplace(this, std::chrono::steady_clock::now());
+  }
+
+  ~NatsMessage() override {
+    if (!consumer_ || source_ != Source::jetstream) return;
+    std::lock_guard lock(consumer_->unsettled_mutex);
+    consumer_->unsettled.erase(this);
+    if (raw_) natsMsg_Destroy(raw_);
+  }
+
+  bool no_responders() const noexcept { return no_responders_; }
+  void set_bad_input(std::string why) {
+    if (bad_input_.empty()) bad_input_ = std::move(why);
+  }
+
+  DeliveryCapabilities capabilities() const noexcept override {
+    if (source_ == Source::jetstream) return {true, true};
+    return {};
+  }
+
+  void in_progress() override {
+    if (source_ != Source::jetstream) return;
+    std::lock_guard lock(consumer_->unsettled_mutex);
+    if (!raw_) return;
+    natsMsg_InProgress(raw_, nullptr);
+    consumer_->unsettled[this] = std::chrono::steady_clock::now();
+  }
+
+  // With the consumer's unsettled_mutex held: InProgress for the lease loop.
+  void in_progress_locked() {
+    if (raw_) natsMsg_InProgress(raw_, nullptr);
+  }
+  // With the consumer's unsettled_mutex held: the connection is closing; hand the message
+  // back (Nak) so another consumer gets it now rather than after ack_wait.
+  void release_locked() {
+    if (!raw_) return;
+    natsMsg_Nak(raw_, nullptr);
+    natsMsg_Destroy(raw_);
+    raw_ = nullptr;
+  }
+
+ protected:
+  void on_settle(Settlement settlement, const NackOptions& options) override {
+    if (source_ != Source::jetstream) return;  // core NATS: at most once, nothing to tell
+    std::lock_guard lock(consumer_->unsettled_mutex);
+    consumer_->unsettled.erase(this);
+    if (!raw_) return;
+    natsStatus s = NATS_OK;
+    const char* what = "ack";
+    switch (settlement) {
+      case Settlement::ack:
+        s = natsMsg_Ack(raw_, nullptr);
+        break;
+      case Settlement::nack:
+        what = "nak";
+        s = options.delay.count() > 0 ? natsMsg_NakWithDelay(raw_, options.delay.count(), nullptr)
+                                      : natsMsg_Nak(raw_, nullptr);
+        break;
+      case Settlement::reject:
+        what = "term";
+        s = natsMsg_Term(raw_, nullptr);
+        break;
+      case Settlement::none:
+        return;
+    }
+    if (s != NATS_OK && consumer_->transport->open())
+      consumer_->transport->logger().error(
+          "nats: {} of stream '{}' sequence {} failed: {} (the server redelivers it after "
+          "ack_wait)",
+          what, stream_, stream_sequence_, status_text(s));
+  }
+
+ private:
+  Consumer* consumer_;
+  natsMsg* raw_ = nullptr;  // JetStream only; guarded by consumer_->unsettled_mutex
+  bool no_responders_ = false;
+};
+
+// --- nats.c callbacks -----------------------------------------------------------------------
+
+namespace {
+void message_trampoline(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* consumer = static_cast<Consumer*>(closure);
+  consumer->transport->on_message(consumer, msg);
+}
+void reply_trampoline(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  static_cast<NatsTransport*>(closure)->on_reply(msg);
+}
+void pub_ack_trampoline(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure) {
+  static_cast<NatsTransport*>(closure)->on_pub_ack(msg, ack, error);
+}
+void error_trampoline(natsConnection*, natsSubscription* sub, natsStatus status, void* closure) {
+  static_cast<NatsTransport*>(closure)->on_async_error(sub, status);
+}
+void disconnected_trampoline(natsConnection* nc, void* closure) {
+  (void)nc;
+  static_cast<NatsTransport*>(closure)->on_disconnected("connection");
+}
+void reconnected_trampoline(natsConnection* nc, void* closure) {
+  (void)nc;
+  static_cast<NatsTransport*>(closure)->on_reconnected("connection");
+}
+}  // namespace
+
+// --- Transport ------------------------------------------------------------------------------
+
+const SubscriberOptions& options_of(const SubscriberConfig& config) {
+  static const SubscriberOptions defaults;
+  auto* native = static_cast<const NativeSubscriber*>(config.native.get());
+  return native ? native->options : defaults;
+}
+
+void validate_subscriber(const SubscriberConfig& config) {
+  const auto& o = options_of(config);
+  (void)plan_subject(config.destination);  // throws ConfigError
+  if (!o.stream) {
+    if (!o.durable.empty() || o.pull)
+      throw ConfigError(
+          fmt::format("subject '{}': durable and pull are JetStream options; set `stream` too",
+                      config.destination));
+    return;
+  }
+  if (o.stream->name.empty())
+    throw ConfigError(
+        fmt::format("subject '{}': the JetStream stream needs a name", config.destination));
+  if (o.pull && !o.queue.empty())
+    throw ConfigError(fmt::format(
+        "subject '{}': a pull consumer has no queue group; consumers sharing a durable name "
+        "share its messages",
+        config.destination));
+  if (o.pull && o.pull->batch == 0)
+    throw ConfigError(fmt::format("subject '{}': Pull::batch must be > 0", config.destination));
+  if (o.deliver_policy == DeliverPolicy::by_start_time && !o.start_time)
+    throw ConfigError(fmt::format("subject '{}': DeliverPolicy::by_start_time needs start_time",
+                                  config.destination));
+  if (o.deliver_policy == DeliverPolicy::by_start_sequence && o.start_sequence == 0)
+    throw ConfigError(
+        fmt::format("subject '{}': DeliverPolicy::by_start_sequence needs start_sequence > 0",
+                    config.destination));
+  if (o.ack_wait < std::chrono::milliseconds(100))
+    throw ConfigError(
+        fmt::format("subject '{}': ack_wait must be at least 100 ms", config.destination));
+}
+
+NatsTransport::NatsTransport(std::string url, BrokerOptions options)
+    : url_(parse_url(url)), options_(std::move(options)) {}
+
+NatsTransport::~NatsTransport() {
+  if (open_) close();
+}
+
+Logger& NatsTransport::logger() {
+  return broker_->logger();
+}
+
+ServerSpec NatsTransport::server_spec() const {
+  return {url_.public_hosts(), "nats", "", "", ""};
+}
+
+SpecBindings NatsTransport::subscriber_bindings(const SubscriberConfig& config) const {
+  const auto& o = options_of(config);
+  SpecBindings b;
+  // AsyncAPI's NATS operation binding carries the queue group (bindings/nats, 0.1.0).
+  if (!o.queue.empty())
+    b.operation = boost::json::serialize(boost::json::object{
+        {"nats", boost::json::object{{"queue", o.queue}, {"bindingVersion", "0.1.0"}}}});
+  return b;
+}
+
+SpecBindings NatsTransport::publisher_bindings(const PublisherTarget&) const {
+  return {};
+}
+
+const SubscriberCore* NatsTransport::find_subscriber(const BrokerCore& broker,
+                                                     std::string_view destination) const {
+  for (const auto& s : broker.subscribers())
+    if (subject_matches(plan_subject(s->config().destination).subject, destination)) return s.get();
+  return nullptr;
+}
+
+OptionsPtr NatsTransport::make_options(const std::string& name) {
+  natsOptions* raw = nullptr;
+  check(natsOptions_Create(&raw), "nats: cannot create options");
+  OptionsPtr opts(raw);
+  auto servers = url_.server_urls();
+  std::vector<const char*> list;
+  for (const auto& s : servers) list.push_back(s.c_str());
+  check(natsOptions_SetServers(raw, list.data(), static_cast<int>(list.size())),
+        "nats: bad server list");
+  const std::string& user = url_.user.empty() ? options_.user : url_.user;
+  const std::string& password = url_.password.empty() ? options_.password : url_.password;
+  const std::string& token = url_.token.empty() ? options_.token : url_.token;
+  if (!user.empty() || !password.empty())
+    check(natsOptions_SetUserInfo(raw, user.c_str(), password.c_str()), "nats: user info");
+  if (!token.empty()) check(natsOptions_SetToken(raw, token.c_str()), "nats: token");
+  if (url_.tls || options_.tls) {
+    check(natsOptions_SetSecure(raw, true), "nats: TLS");
+    if (!options_.tls_ca_file.empty())
+      check(natsOptions_LoadCATrustedCertificates(raw, options_.tls_ca_file.c_str()),
+            "nats: cannot load the CA file " + options_.tls_ca_file);
+    if (!options_.tls_cert_file.empty())
+      check(natsOptions_LoadCertificatesChain(raw, options_.tls_cert_file.c_str(),
+                                              options_.tls_key_file.c_str()),
+            "nats: cannot load the client certificate " + options_.tls_cert_file);
+  }
+  natsOptions_SetName(raw, name.c_str());
+  natsOptions_SetTimeout(raw, 2'000);
+  natsOptions_SetAllowReconnect(raw, true);
+  natsOptions_SetMaxReconnect(raw, options_.max_reconnect_attempts);
+  natsOptions_SetReconnectWait(raw, options_.reconnect_wait.count());
+  natsOptions_SetReconnectBufSize(raw, options_.reconnect_buffer_bytes);
+  natsOptions_SetErrorHandler(raw, error_trampoline, this);
+  natsOptions_SetDisconnectedCB(raw, disconnected_trampoline, this);
+  natsOptions_SetReconnectedCB(raw, reconnected_trampoline, this);
+  return opts;
+}
+
+void NatsTransport::start(BrokerCore& broker) {
+  broker_ = &broker;
+  consumers_.clear();
+  for (auto& s : broker.subscribers()) {
+    auto c = std::make_unique<Consumer>();
+    c->transport = this;
+    c->core = s.get();
+    c->options = options_of(s->config());
+    c->subject = plan_subject(s->config().destination);
+    if (!c->subject.params.empty()) c->captures = memory::Pattern::compile(s->config().destination);
+    consumers_.push_back(std::move(c));
+  }
+  try {
+    natsConnection* raw = nullptr;
+    auto sub_opts = make_options(options_.connection_name);
+    natsStatus s = natsConnection_Connect(&raw, sub_opts.get());
+    if (s != NATS_OK)
+      throw std::runtime_error(
+          fmt::format("cannot connect to nats at {}: {}", url_.public_hosts(), status_text(s)));
+    sub_conn_.reset(raw);
+    auto pub_opts = make_options(options_.connection_name + "-publish");
+    check(natsConnection_Connect(&raw, pub_opts.get()),
+          fmt::format("cannot connect to nats at {}", url_.public_hosts()));
+    pub_conn_.reset(raw);
+    open_ = true;
+
+    jsOptions js_opts;
+    jsOptions_Init(&js_opts);
+    jsCtx* js = nullptr;
+    check(natsConnection_JetStream(&js, sub_conn_.get(), &js_opts), "nats: JetStream context");
+    sub_js_.reset(js);
+    js_opts.PublishAsync.AckHandler = pub_ack_trampoline;
+    js_opts.PublishAsync.AckHandlerClosure = this;
+    js_opts.PublishAsync.MaxPending = 65'536;
+    check(natsConnection_JetStream(&js, pub_conn_.get(), &js_opts), "nats: JetStream context");
+    pub_js_.reset(js);
+
+    natsInbox* inbox = nullptr;
+    check(natsInbox_Create(&inbox), "nats: inbox");
+    reply_prefix_ = inbox;
+    natsInbox_Destroy(inbox);
+    natsSubscription* sub = nullptr;
+    // On the publishing connection: the server answers "no responders" to the connection
+    // that sent the request, on its own subscription to the reply subject.
+    check(natsConnection_Subscribe(&sub, pub_conn_.get(), (reply_prefix_ + ".*").c_str(),
+                                   reply_trampoline, this),
+          "nats: reply subscription");
+    reply_sub_.reset(sub);
+
+    declare_streams();
+    consuming_ = true;
+    for (auto& c : consumers_) subscribe(c.get());
+    // Subscriptions are registered with the server before start() returns, so a message
+    // published right after start is delivered.
+    check(natsConnection_FlushTimeout(sub_conn_.get(), 5'000), "nats: flush after subscribing");
+  } catch (...) {
+    close();
+    throw;
+  }
+  bool any_jetstream = std::any_of(consumers_.begin(), consumers_.end(),
+                                   [](const auto& c) { return c->jetstream(); });
+  if (any_jetstream) {
+    ++loops_running_;
+    detail::spawn(lease_loop(), [this](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const Cancelled&) {
+        } catch (const std::exception& error) {
+          logger().error("nats lease loop stopped: {}", error.what());
+        }
+      }
+      --loops_running_;
+    });
+  }
+}
+
+void NatsTransport::declare_streams() {
+  std::vector<StreamUse> uses;
+  for (auto& c : consumers_)
+    if (c->jetstream()) uses.push_back({*c->options.stream, c->subject.subject});
+  for (const Stream& stream : plan_streams(uses)) {
+    if (!stream.declare) continue;
+    std::vector<const char*> subjects;
+    for (const auto& s : stream.subjects) subjects.push_back(s.c_str());
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = stream.name.c_str();
+    cfg.Subjects = subjects.data();
+    cfg.SubjectsLen = static_cast<int>(subjects.size());
+    cfg.Storage = stream.storage == Storage::memory ? js_MemoryStorage : js_FileStorage;
+    cfg.Retention = stream.retention == Retention::interest     ? js_InterestPolicy
+                    : stream.retention == Retention::work_queue ? js_WorkQueuePolicy
+                                                                : js_LimitsPolicy;
+    cfg.MaxAge = to_nanos(stream.max_age);
+    cfg.MaxMsgs = stream.max_msgs;
+    cfg.MaxBytes = stream.max_bytes;
+    if (stream.duplicate_window.count() > 0) cfg.Duplicates = to_nanos(stream.duplicate_window);
+    jsStreamInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = js_AddStream(&info, pub_js_.get(), &cfg, nullptr, &code);
+    if (s == NATS_OK) {
+      jsStreamInfo_Destroy(info);
+      continue;
+    }
+    if (code != JSStreamNameExistErr) {
+      std::string hint = code == JSNotEnabledErr || s == NATS_NO_RESPONDERS
+                             ? " (is JetStream enabled on the server? nats-server -js)"
+                             : "";
+      throw std::runtime_error(
+          fmt::format("nats: cannot declare stream '{}': {}{}", stream.name, status_text(s), hint));
+    }
+    // It exists with another configuration: keep its subjects besides ours, then update.
+    check(js_GetStreamInfo(&info, pub_js_.get(), stream.name.c_str(), nullptr, &code),
+          fmt::format("nats: stream '{}' exists but cannot be read", stream.name));
+    std::vector<std::string> merged = stream.subjects;
+    for (int i = 0; i < info->Config->SubjectsLen; ++i) {
+      std::string existing = info->Config->Subjects[i];
+      if (std::find(merged.begin(), merged.end(), existing) == merged.end())
+        merged.push_back(existing);
+    }
+    jsStreamInfo_Destroy(info);
+    subjects.clear();
+    for (const auto& m : merged) subjects.push_back(m.c_str());
+    cfg.Subjects = subjects.data();
+    cfg.SubjectsLen = static_cast<int>(subjects.size());
+    logger().warning("nats: stream '{}' exists with another configuration; updating it",
+                     stream.name);
+    info = nullptr;
+    s = js_UpdateStream(&info, pub_js_.get(), &cfg, nullptr, &code);
+    if (s != NATS_OK)
+      throw std::runtime_error(fmt::format(
+          "nats: stream '{}' exists with another configuration and cannot be updated: {}",
+          stream.name, status_text(s)));
+    jsStreamInfo_Destroy(info);
+  }
+}
+
+void NatsTransport::subscribe(Consumer* c) {
+  const std::string& subject = c->subject.subject;
+  const auto& o = c->options;
+  natsSubscription* sub = nullptr;
+  if (!o.stream) {
+    natsStatus s = o.queue.empty()
+                       ? natsConnection_Subscribe(&sub, sub_conn_.get(), subject.c_str(),
+                                                  message_trampoline, c)
+                       : natsConnection_QueueSubscribe(&sub, sub_conn_.get(), subject.c_str(),
+                                                       o.queue.c_str(), message_trampoline, c);
+    check(s, fmt::format("nats: cannot subscribe to '{}'", subject));
+  } else {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = o.stream->name.c_str();
+    so.ManualAck = true;
+    if (!o.durable.empty()) so.Config.Durable = o.durable.c_str();
+    switch (o.deliver_policy) {
+      case DeliverPolicy::all:
+        so.Config.DeliverPolicy = js_DeliverAll;
+        break;
+      case DeliverPolicy::new_only:
+        so.Config.DeliverPolicy = js_DeliverNew;
+        break;
+      case DeliverPolicy::last:
+        so.Config.DeliverPolicy = js_DeliverLast;
+        break;
+      case DeliverPolicy::last_per_subject:
+        so.Config.DeliverPolicy = js_DeliverLastPerSubject;
+        break;
+      case DeliverPolicy::by_start_sequence:
+        so.Config.DeliverPolicy = js_DeliverByStartSequence;
+        so.Config.OptStartSeq = o.start_sequence;
+        break;
+      case DeliverPolicy::by_start_time:
+        so.Config.DeliverPolicy = js_DeliverByStartTime;
+        so.Config.OptStartTime = to_nanos(o.start_time->time_since_epoch());
+        break;
+    }
+    so.Config.AckPolicy = js_AckExplicit;
+    so.Config.AckWait = to_nanos(o.ack_wait);
+    so.Config.MaxDeliver = o.max_deliver;
+    if (o.max_ack_pending > 0) so.Config.MaxAckPending = o.max_ack_pending;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s;
+    if (o.pull) {
+      s = js_PullSubscribe(&sub, sub_js_.get(), subject.c_str(),
+                           o.durable.empty() ? nullptr : o.durable.c_str(), nullptr, &so, &code);
+    } else {
+      if (!o.queue.empty()) so.Queue = o.queue.c_str();
+      s = js_Subscribe(&sub, sub_js_.get(), subject.c_str(), message_trampoline, c, nullptr, &so,
+                       &code);
+    }
+    check(s, fmt::format("nats: cannot consume '{}' from stream '{}'", subject, o.stream->name));
+  }
+  c->subscription.reset(sub);
+  if (!o.pull) natsSubscription_SetPendingLimits(sub, o.pending_msgs_limit, o.pending_bytes_limit);
+  if (o.pull) c->fetcher = std::thread([this, c] { fetch_loop(c); });
+}
+
+void NatsTransport::on_message(Consumer* c, natsMsg* raw) {
+  auto message = std::make_unique<NatsMessage>(c, raw, c->jetstream());
+  if (!c->subject.params.empty()) {
+    memory::Captures captures;
+    if (c->captures->match(message->destination(), &captures)) {
+      message->set_path_params(std::move(captures));
+    } else {
+      message->set_bad_input(fmt::format("subject '{}' does not fit '{}'", message->destination(),
+                                         c->core->config().destination));
+    }
+  }
+  deliver_blocking(c, std::move(message));
+}
+
+void NatsTransport::deliver_blocking(Consumer* c, MessagePtr message) {
+  for (;;) {
+    if (consuming_ && c->core->try_deliver(message)) return;
+    if (!consuming_ || !c->core->running()) {
+      // Stopping: a JetStream message goes back to the server (Nak: redelivered now, to
+      // whoever consumes next); a core message is lost, which is what at-most-once means.
+      if (c->jetstream()) {
+        message->nack();
+      } else {
+        logger().warning("nats: a message on '{}' arrived while stopping and was not handled",
+                         message->destination());
+      }
+      return;
+    }
+    // Full: hold nats.c's delivery thread; nats.c buffers behind us up to the pending limits.
+    wait_for_room(c->core, std::chrono::milliseconds(100));
+  }
+}
+
+void NatsTransport::fetch_loop(Consumer* c) {
+  const auto& pull = *c->options.pull;
+  const std::size_t capacity = c->core->config().queue_capacity;
+  bool failing = false;
+  while (consuming_) {
+    // Fetch no more than the queue takes: fetched messages are on the ack_wait clock.
+    auto stats = c->core->stats();
+    std::size_t room = capacity > stats.queued ? capacity - stats.queued : 0;
+    if (room == 0) {
+      wait_for_room(c->core, std::chrono::milliseconds(100));
+      continue;
+    }
+    int batch = static_cast<int>(std::min(pull.batch, room));
+    natsMsgList list{nullptr, 0};
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = natsSubscription_Fetch(&list, c->subscription.get(), batch,
+                                          pull.fetch_timeout.count(), &code);
+    if (s == NATS_TIMEOUT) continue;
+    if (s != NATS_OK) {
+      if (!failing && consuming_)
+        logger().warning("nats: fetch from stream '{}' failed: {}; retrying",
+                         c->options.stream->name, status_text(s));
+      failing = true;
+      natsMsgList_Destroy(&list);
+      std::this_thread::sleep_for(std::min(pull.fetch_timeout, std::chrono::milliseconds(250)));
+      continue;
+    }
+    if (failing) logger().info("nats: fetch from stream '{}' works again", c->options.stream->name);
+    failing = false;
+    for (int i = 0; i < list.Count; ++i) {
+      natsMsg* raw = std::exchange(list.Msgs[i], nullptr);
+      on_message(c, raw);
+    }
+    natsMsgList_Destroy(&list);
+  }
+}
+
+// Sends InProgress for JetStream messages unsettled for more than ack_wait / 2 (queued or
+// running), so that a slow handler keeps its message.
+Task<void> NatsTransport::lease_loop() {
+  auto shortest = std::chrono::milliseconds::max();
+  for (auto& c : consumers_)
+    if (c->jetstream()) shortest = std::min(shortest, c->options.ack_wait);
+  auto tick =
+      std::clamp(shortest / 4, std::chrono::milliseconds(20), std::chrono::milliseconds(250));
+  while (open_ && consuming_) {
+    co_await sleep(tick);
+    auto now = std::chrono::steady_clock::now();
+    for (auto& c : consumers_) {
+      if (!c->jetstream()) continue;
+      auto half = c->options.ack_wait / 2;
+      std::lock_guard lock(c->unsettled_mutex);
+      for (auto& [message, since] : c->unsettled) {
+        if (now - since < half) continue;
+        message->in_progress_locked();
+        since = now;
+      }
+    }
+  }
+}
+
+void NatsTransport::release_unsettled(Consumer* c) {
+  std::lock_guard lock(c->unsettled_mutex);
+  for (auto& [message, _] : c->unsettled) message->release_locked();
+  c->unsettled.clear();
+}
+
+void NatsTransport::on_reply(natsMsg* raw) {
+  auto message = std::make_unique<NatsMessage>(nullptr, raw, false);
+  std::string key = message->destination();
+  if (!replies_.complete(key, std::move(message)) && open_)
+    logger().warning("nats: a reply on {} arrived after its request gave up", key);
+}
+
+void NatsTransport::on_pub_ack(natsMsg* raw, jsPubAck* ack, jsPubAckErr* error) {
+  auto result = std::make_unique<PubAckResult>();
+  if (ack) {
+    result->sequence = ack->Sequence;
+    result->duplicate = ack->Duplicate;
+  } else if (error) {
+    result->error =
+        error->ErrText && *error->ErrText ? error->ErrText : natsStatus_GetText(error->Err);
+    if (error->Err == NATS_TIMEOUT) result->error = "no PubAck in time (timeout)";
+  } else {
+    result->error = "no PubAck";
+  }
+  // Unregister before the message is freed: its address is the key.
+  std::string key = fmt::format("{}", static_cast<const void*>(raw));
+  pub_acks_.complete(key, std::move(result));
+  pub_acks_.remove(key);
+  natsMsg_Destroy(raw);
+}
+
+void NatsTransport::on_async_error(natsSubscription* sub, natsStatus status) {
+  if (status == NATS_SLOW_CONSUMER) {
+    ++slow_consumer_events_;
+    for (auto& c : consumers_) {
+      if (c->subscription.get() != sub) continue;
+      std::int64_t dropped = 0;
+      natsSubscription_GetDropped(sub, &dropped);
+      logger().warning(
+          "nats: subscriber '{}' is a slow consumer: nats.c's pending limit ({} messages) is "
+          "full and it drops messages ({} so far){}",
+          c->core->config().destination, c->options.pending_msgs_limit, dropped,
+          c->jetstream() ? "; JetStream redelivers them after ack_wait" : "");
+      return;
+    }
+    logger().warning("nats: a subscription is a slow consumer and drops messages");
+    return;
+  }
+  if (open_) logger().error("nats: asynchronous error: {}", natsStatus_GetText(status));
+}
+
+void NatsTransport::on_disconnected(const char* role) {
+  if (!open_) return;
+  ++disconnects_;
+  logger().warning("nats {} to {} lost; reconnecting (publishes are buffered up to {} bytes)", role,
+                   url_.public_hosts(), options_.reconnect_buffer_bytes);
+}
+
+void NatsTransport::on_reconnected(const char* role) {
+  ++reconnects_;
+  if (open_) logger().info("nats {} to {} restored", role, url_.public_hosts());
+}
+
+void NatsTransport::stop_consuming() {
+  consuming_ = false;
+  // Core subscriptions stop at once; JetStream ones are not unsubscribed (that would delete a
+  // consumer nats.c created): what they still deliver is handed back with Nak.
+  for (auto& c : consumers_)
+    if (!c->jetstream() && c->subscription) natsSubscription_Unsubscribe(c->subscription.get());
+  for (auto& c : consumers_)
+    if (c->fetcher.joinable()) c->fetcher.join();
+}
+
+void NatsTransport::close() {
+  consuming_ = false;
+  for (auto& c : consumers_)
+    if (c->fetcher.joinable()) c->fetcher.join();
+  // Acks of finished handlers are on their way; make sure they reach the server.
+  if (sub_conn_) natsConnection_FlushTimeout(sub_conn_.get(), 2'000);
+  for (auto& c : consumers_) release_unsettled(c.get());
+  if (sub_conn_) natsConnection_FlushTimeout(sub_conn_.get(), 2'000);
+  if (pub_conn_) natsConnection_FlushTimeout(pub_conn_.get(), 2'000);
+  open_ = false;
+  replies_.close_all();
+  pub_acks_.close_all();
+  while (loops_running_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (sub_conn_) natsConnection_Close(sub_conn_.get());
+  if (pub_conn_) natsConnection_Close(pub_conn_.get());
+  for (auto& c : consumers_) c->subscription.reset();
+  reply_sub_.reset();
+  sub_js_.reset();
+  pub_js_.reset();
+  sub_conn_.reset();
+  pub_conn_.reset();
+}
+
+MsgPtr NatsTransport::make_msg(const OutgoingMessage& m, bool jetstream, const std::string& reply) {
+  natsMsg* raw = nullptr;
+  check<PublishError>(
+      natsMsg_Create(&raw, m.destination.c_str(), reply.empty() ? nullptr : reply.c_str(),
+                     m.body.data(), static_cast<int>(m.body.size())),
+      fmt::format("nats: cannot publish to '{}'", m.destination));
+  MsgPtr msg(raw);
+  for (const auto& [name, value] : outgoing_headers(m, jetstream))
+    natsMsgHeader_Add(raw, name.c_str(), value.c_str());
+  return msg;
+}
+
+Task<void> NatsTransport::publish(OutgoingMessage message) {
+  if (!open_) throw BrokerNotRunning("the NATS broker is not running");
+  auto* target = static_cast<const TargetOptions*>(message.native.get());
+  if (target && target->kind == Source::jetstream) {
+    co_await publish_jetstream(std::move(message));
+    co_return;
+  }
+  auto msg = make_msg(message, false, message.reply_to);
+  natsStatus s = natsConnection_PublishMsg(pub_conn_.get(), msg.get());
+  if (s != NATS_OK)
+    throw PublishError(
+        fmt::format("nats: publish to '{}' failed: {}", message.destination, status_text(s)));
+}
+
+Task<void> NatsTransport::publish_jetstream(OutgoingMessage message) {
+  auto timeout =
+      message.timeout.count() > 0 ? message.timeout : broker_->settings().publish_timeout;
+  auto* target = static_cast<const TargetOptions*>(message.native.get());
+  auto msg = make_msg(message, true, "");
+  std::string key = fmt::format("{}", static_cast<const void*>(msg.get()));
+  auto pending = pub_acks_.add(key);
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = timeout.count();
+  if (target && !target->expect_stream.empty()) po.ExpectStream = target->expect_stream.c_str();
+  natsMsg* raw = msg.release();
+  natsStatus s = js_PublishMsgAsync(pub_js_.get(), &raw, &po);
+  if (s != NATS_OK) {
+    pub_acks_.remove(key);
+    if (raw) natsMsg_Destroy(raw);
+    throw PublishError(fmt::format("nats: JetStream publish to '{}' failed: {}",
+                                   message.destination, status_text(s)));
+  }
+  MessagePtr result;
+  try {
+    result = co_await pub_acks_.wait(pending, *broker_, timeout + std::chrono::seconds(1),
+                                     message.destination);
+  } catch (const RequestTimeout&) {
+    throw PublishTimeout(
+        fmt::format("nats: no PubAck for '{}' within {} ms", message.destination, timeout.count()));
+  }
+  auto* ack = static_cast<PubAckResult*>(result.get());
+  if (!ack->error.empty())
+    throw PublishError(fmt::format("nats: JetStream did not store the message for '{}': {}",
+                                   message.destination, ack->error));
+}
+
+Task<MessagePtr> NatsTransport::request(OutgoingMessage message,
+                                        std::chrono::milliseconds timeout) {
+  if (!open_) throw BrokerNotRunning("the NATS broker is not running");
+  std::string reply = fmt::format("{}.{}", reply_prefix_, ++next_reply_);
+  auto pending = replies_.add(reply);
+  const std::string destination = message.destination;
+  auto* target = static_cast<const TargetOptions*>(message.native.get());
+  std::exception_ptr error;
+  MessagePtr answer;
+  try {
+    if (target && target->kind == Source::jetstream) {
+      // FastStream: the reply subject travels in the reply_to header (the NATS reply carries
+      // the PubAck).
+      message.reply_to = reply;
+      co_await publish_jetstream(std::move(message));
+    } else {
+      auto msg = make_msg(message, false, reply);
+      natsStatus s = natsConnection_PublishMsg(pub_conn_.get(), msg.get());
+      if (s != NATS_OK)
+        throw PublishError(
+            fmt::format("nats: request to '{}' failed: {}", destination, status_text(s)));
+    }
+    answer = co_await replies_.wait(pending, *broker_, timeout, destination);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  replies_.remove(reply);
+  if (error) std::rethrow_exception(error);
+  if (static_cast<NatsMessage*>(answer.get())->no_responders())
+    throw NoResponders(fmt::format("no subscriber listens on '{}'", destination));
+  co_return answer;
+}
+
+Broker::Stats NatsTransport::stats() const {
+  Broker::Stats s;
+  s.reconnects = reconnects_;
+  s.disconnects = disconnects_;
+  s.slow_consumer_events = slow_consumer_events_;
+  if (open_) {
+    for (const auto& c : consumers_) {
+      std::int64_t dropped = 0;
+      if (c->subscription &&
+          natsSubscription_GetDropped(c->subscription.get(), &dropped) == NATS_OK)
+        s.dropped += static_cast<std::uint64_t>(dropped);
+    }
+  }
+  return s;
+}
+
+// --- Public API -----------------------------------------------------------------------------
+
+SubscriberConfig SubscriberOptions::to_config(std::string destination) const {
+  SubscriberConfig config;
+  config.destination = std::move(destination);
+  config.queue_capacity = queue_capacity == 0 ? 1 : queue_capacity;
+  // Core NATS: a queued message exists nowhere else, so it is handled before stopping.
+  // JetStream: it is handed back with Nak and redelivered.
+  config.drain_queued_on_stop = !stream.has_value();
+  config.native = std::make_shared<NativeSubscriber>(NativeSubscriber{*this});
+  return config;
+}
+
+PublisherTarget to_subject(std::string subject) {
+  return PublisherTarget(std::move(subject),
+                         std::make_shared<TargetOptions>(TargetOptions{Source::core, {}}));
+}
+
+PublisherTarget to_stream(std::string subject, std::string expect_stream) {
+  return PublisherTarget(std::move(subject), std::make_shared<TargetOptions>(TargetOptions{
+                                                 Source::jetstream, std::move(expect_stream)}));
+}
+
+Broker::Broker(std::string url, BrokerSettings settings, BrokerOptions options)
+    : BasicBroker(std::make_unique<BrokerCore>(
+          std::make_unique<NatsTransport>(std::move(url), std::move(options)),
+          std::move(settings))) {}
+Broker::~Broker() = default;
+
+Broker::Stats Broker::stats() const {
+  if (auto* t = dynamic_cast<const NatsTransport*>(&core_->transport())) return t->stats();
+  return {};
+}
+
+}  // namespace faststream::nats

@@ -1,0 +1,143 @@
+#include "nats/envelope.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "faststream/exceptions.hpp"
+#include "memory/routing.hpp"
+
+namespace faststream::nats {
+
+Headers outgoing_headers(const OutgoingMessage& message, bool jetstream) {
+  Headers out;
+  out.reserve(message.headers.size() + 5);
+  out.add(std::string(headers::content_type), message.content_type);
+  if (!message.correlation_id.empty())
+    out.add(std::string(headers::correlation_id), message.correlation_id);
+  if (jetstream && !message.reply_to.empty())
+    out.add(std::string(headers::reply_to), message.reply_to);
+  if (!message.message_id.empty() && message.message_id != message.correlation_id)
+    out.add(std::string(headers::message_id), message.message_id);
+  if (jetstream) {
+    const std::string& id =
+        message.message_id.empty() ? message.correlation_id : message.message_id;
+    if (!id.empty()) out.add(std::string(kMsgIdHeader), id);
+  }
+  for (const auto& [name, value] : message.headers) out.set(name, value);
+  return out;
+}
+
+IncomingFields incoming_fields(const Headers& h, std::string_view nats_reply, bool jetstream) {
+  IncomingFields f;
+  if (auto v = h.get(headers::content_type)) f.content_type = std::string(*v);
+  if (auto v = h.get(headers::correlation_id)) f.correlation_id = std::string(*v);
+  if (auto v = h.get(headers::message_id)) f.message_id = std::string(*v);
+  if (jetstream) {
+    if (auto v = h.get(headers::reply_to)) f.reply_to = std::string(*v);
+  } else {
+    f.reply_to = std::string(nats_reply);
+  }
+  return f;
+}
+
+namespace {
+std::vector<std::string_view> tokens_of(std::string_view subject) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto dot = subject.find('.', start);
+    out.push_back(subject.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) return out;
+    start = dot + 1;
+  }
+}
+}  // namespace
+
+SubjectPlan plan_subject(std::string_view destination) {
+  if (destination.empty()) throw ConfigError("a NATS subject must not be empty");
+  if (destination.find_first_of(" \t\r\n") != std::string_view::npos)
+    throw ConfigError(
+        fmt::format("subject '{}': NATS subjects contain no whitespace", destination));
+  (void)memory::Pattern::compile(destination);  // `>` last, whole-token placeholders
+  SubjectPlan plan;
+  bool first = true;
+  for (auto token : tokens_of(destination)) {
+    if (token.empty())
+      throw ConfigError(
+          fmt::format("subject '{}' has an empty token (two dots in a row, or a "
+                      "leading or trailing dot)",
+                      destination));
+    if (!first) plan.subject += '.';
+    first = false;
+    if (token.front() == '{') {
+      plan.params.emplace_back(token.substr(1, token.size() - 2));
+      plan.subject += '*';
+    } else {
+      plan.subject += token;
+    }
+  }
+  return plan;
+}
+
+bool subject_matches(std::string_view pattern, std::string_view subject) {
+  auto p = tokens_of(pattern);
+  auto s = tokens_of(subject);
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == ">") return s.size() > i;
+    if (i >= s.size()) return false;
+    if (p[i] != "*" && p[i] != s[i]) return false;
+    if (s[i].empty()) return false;
+  }
+  return p.size() == s.size();
+}
+
+namespace {
+bool same_settings(const Stream& a, const Stream& b) {
+  return a.storage == b.storage && a.retention == b.retention && a.max_age == b.max_age &&
+         a.max_msgs == b.max_msgs && a.max_bytes == b.max_bytes &&
+         a.duplicate_window == b.duplicate_window && a.declare == b.declare;
+}
+}  // namespace
+
+std::vector<Stream> plan_streams(const std::vector<StreamUse>& uses) {
+  std::vector<Stream> out;
+  std::map<std::string, std::size_t> index;
+  std::map<std::string, std::set<std::string>> subjects;
+  for (const auto& use : uses) {
+    const Stream& s = use.stream;
+    if (s.name.empty()) throw ConfigError("a JetStream stream needs a name (Stream::name)");
+    if (s.name.find_first_of(" .*>\t\r\n") != std::string::npos)
+      throw ConfigError(
+          fmt::format("stream '{}': a stream name contains no spaces, dots, '*' or '>'", s.name));
+    auto [it, inserted] = index.emplace(s.name, out.size());
+    if (inserted) {
+      out.push_back(s);
+      out.back().subjects.clear();
+    } else if (!same_settings(out[it->second], s)) {
+      throw ConfigError(fmt::format(
+          "stream '{}' is declared twice with different settings (storage, retention, limits)",
+          s.name));
+    }
+    auto& set = subjects[s.name];
+    if (s.subjects.empty()) {
+      set.insert(use.subject);
+    } else {
+      set.insert(s.subjects.begin(), s.subjects.end());
+    }
+  }
+  for (auto& s : out) {
+    for (const auto& subject : subjects[s.name]) {
+      // A subject already covered by a wildcard of the same stream is left out: the server
+      // refuses overlapping subjects.
+      bool covered = false;
+      for (const auto& other : subjects[s.name])
+        if (other != subject && subject_matches(other, subject)) covered = true;
+      if (!covered) s.subjects.push_back(subject);
+    }
+  }
+  return out;
+}
+
+}  // namespace faststream::nats

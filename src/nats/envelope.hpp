@@ -1,0 +1,62 @@
+#pragma once
+// Sans-I/O: what FastStream 0.7 puts in a NATS message's headers and how it reads them back,
+// and how subscriber subjects and JetStream streams are planned. No nats.c here.
+//
+// On the wire (faststream/nats/publisher/producer.py, parser.py):
+//   core publish: headers content-type, correlation_id and the user's; the reply subject is
+//                 the NATS reply (not a header).
+//   JetStream:    the same plus a `reply_to` header (the NATS reply carries the PubAck), and
+//                 Nats-Msg-Id for deduplication (ours; FastStream sets none by default).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "faststream/message.hpp"
+#include "faststream/nats.hpp"
+
+namespace faststream::nats {
+
+inline constexpr std::string_view kMsgIdHeader = "Nats-Msg-Id";
+// Headers of ours on a dead-lettered message.
+inline constexpr std::string_view kDeadLetterReason = "x-faststream-dead-letter-reason";
+inline constexpr std::string_view kDeadLetterSubject = "x-faststream-original-subject";
+inline constexpr std::string_view kDeadLetterDeliveries = "x-faststream-deliveries";
+
+// The headers of an outgoing message, in order: content-type, correlation_id, (JetStream)
+// reply_to, message_id when it differs from the correlation id, Nats-Msg-Id (JetStream),
+// then the user's (which win over ours when they repeat a name).
+Headers outgoing_headers(const OutgoingMessage& message, bool jetstream);
+
+// The fields FastStream reads from an incoming message.
+struct IncomingFields {
+  std::string content_type;
+  std::string correlation_id;  // empty when absent (the Message generates one)
+  std::string message_id;
+  std::string reply_to;
+};
+// Core NATS answers to the NATS reply subject; JetStream to the `reply_to` header.
+IncomingFields incoming_fields(const Headers& headers, std::string_view nats_reply, bool jetstream);
+
+// A subscriber's subject: `{name}` placeholders become `*` (each captures one token).
+struct SubjectPlan {
+  std::string subject;              // what nats.c subscribes to
+  std::vector<std::string> params;  // placeholder names, in order
+};
+// Throws ConfigError naming the subject for empty tokens, whitespace, `>` not last, `{`
+// inside a token or an empty name.
+SubjectPlan plan_subject(std::string_view destination);
+
+// Whether a concrete subject matches a NATS subject pattern (`*` one token, `>` the rest).
+bool subject_matches(std::string_view pattern, std::string_view subject);
+
+// The streams to declare: subscribers naming the same stream share one declaration whose
+// subjects are the union of the declared ones, or of the subscribers' subjects when the
+// stream lists none. Throws ConfigError when two declarations of one name disagree on
+// anything but subjects.
+struct StreamUse {
+  Stream stream;
+  std::string subject;  // the subscriber's NATS subject
+};
+std::vector<Stream> plan_streams(const std::vector<StreamUse>& uses);
+
+}  // namespace faststream::nats

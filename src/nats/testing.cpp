@@ -1,0 +1,215 @@
+// TestBroker for NATS: NATS's routing rules in memory, handlers run inline in publish().
+//   subjects:     `*` matches one token, `>` one or more trailing tokens, `{name}` one token;
+//   queue groups: the subscribers of one queue group on one subject share the messages
+//                 (one of them gets each);
+//   JetStream:    a subscriber on a stream gets what its filter subject matches and the
+//                 stream's subjects cover; subscribers sharing a durable consumer share its
+//                 messages. A JetStream publish no stream covers fails, as on a server.
+//   Core subscribers also see what is published to a stream's subject (it is a subject).
+#include <fmt/format.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "core/broker_impl.hpp"
+#include "core/replies.hpp"
+#include "faststream/exceptions.hpp"
+#include "memory/routing.hpp"
+#include "nats/transport.hpp"
+
+namespace faststream::nats {
+namespace {
+
+constexpr std::string_view kTestReplyPrefix = "_INBOX.faststream-test.";
+
+class TestMessage final : public Message {
+ public:
+  TestMessage(Source source, OutgoingMessage&& out, std::string stream, std::uint64_t sequence) {
+    source_ = source;
+    body_ = std::move(out.body);
+    headers_ = outgoing_headers(out, source == Source::jetstream);
+    correlation_id_ = out.correlation_id.empty() ? generate_id() : std::move(out.correlation_id);
+    reply_to_ = std::move(out.reply_to);
+    content_type_ = std::move(out.content_type);
+    message_id_ = std::move(out.message_id);
+    destination_ = std::move(out.destination);
+    stream_ = std::move(stream);
+    stream_sequence_ = sequence;
+    timestamp_ = std::chrono::system_clock::now();
+  }
+  void set_bad_input(std::string why) { bad_input_ = std::move(why); }
+  DeliveryCapabilities capabilities() const noexcept override {
+    return source_ == Source::jetstream ? DeliveryCapabilities{true, true} : DeliveryCapabilities{};
+  }
+
+ protected:
+  void on_settle(Settlement, const NackOptions&) override {}  // nothing behind it
+};
+
+// The subjects a subscriber's stream stores (its declared subjects, else its own subject).
+bool stream_covers(const SubscriberOptions& o, const std::string& own_subject,
+                   std::string_view subject) {
+  if (!o.stream) return false;
+  if (o.stream->subjects.empty()) return subject_matches(own_subject, subject);
+  for (const auto& s : o.stream->subjects)
+    if (subject_matches(s, subject)) return true;
+  return false;
+}
+
+class NatsTestTransport final : public Transport {
+ public:
+  std::string protocol() const override { return "nats"; }
+  std::string public_url() const override { return url_.redacted(); }
+  void set_url(std::string url) override { url_ = parse_url(url); }
+  ServerSpec server_spec() const override { return {url_.public_hosts(), "nats", "", "", ""}; }
+  void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
+  const SubscriberCore* find_subscriber(const BrokerCore& broker,
+                                        std::string_view destination) const override {
+    for (const auto& s : broker.subscribers())
+      if (subject_matches(plan_subject(s->config().destination).subject, destination))
+        return s.get();
+    return nullptr;
+  }
+
+  void start(BrokerCore& broker) override {
+    broker_ = &broker;
+    running_ = true;
+  }
+  void stop_consuming() override {}
+  void close() override {
+    running_ = false;
+    replies_.close_all();
+  }
+
+  Task<void> publish(OutgoingMessage message) override {
+    return publish_impl(this, std::move(message));
+  }
+  Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override {
+    return request_impl(this, std::move(message), timeout);
+  }
+
+ private:
+  struct Target {
+    SubscriberCore* subscriber;
+    bool jetstream;
+    std::string stream;
+  };
+
+  std::vector<Target> route(std::string_view subject) {
+    std::lock_guard lock(route_mutex_);
+    std::vector<Target> out;
+    std::map<std::string, std::vector<Target>> competing;  // queue group / durable consumer
+    for (auto& s : broker_->subscribers()) {
+      const auto& o = options_of(s->config());
+      auto plan = plan_subject(s->config().destination);
+      if (!subject_matches(plan.subject, subject)) continue;
+      if (o.stream) {
+        if (!stream_covers(o, plan.subject, subject)) continue;
+        Target t{s.get(), true, o.stream->name};
+        if (!o.durable.empty()) {
+          competing["durable\n" + o.stream->name + "\n" + o.durable].push_back(t);
+        } else if (!o.queue.empty()) {
+          competing["deliver-group\n" + o.stream->name + "\n" + o.queue].push_back(t);
+        } else {
+          out.push_back(t);
+        }
+      } else if (!o.queue.empty()) {
+        competing["queue\n" + o.queue + "\n" + plan.subject].push_back({s.get(), false, {}});
+      } else {
+        out.push_back({s.get(), false, {}});
+      }
+    }
+    for (auto& [key, members] : competing) {
+      auto& next = round_robin_[key];
+      out.push_back(members[next++ % members.size()]);
+    }
+    return out;
+  }
+
+  bool any_stream_covers(std::string_view subject) {
+    for (auto& s : broker_->subscribers()) {
+      const auto& o = options_of(s->config());
+      if (stream_covers(o, plan_subject(s->config().destination).subject, subject)) return true;
+    }
+    return false;
+  }
+
+  static Task<void> publish_impl(NatsTestTransport* self, OutgoingMessage message) {
+    if (!self->running_) throw BrokerNotRunning("the NATS TestBroker is not running");
+    if (message.destination.starts_with(kTestReplyPrefix)) {
+      std::string key = message.destination;
+      auto reply = std::make_unique<TestMessage>(Source::core, std::move(message), "", 0);
+      self->replies_.complete(key, std::move(reply));
+      co_return;
+    }
+    auto* target = static_cast<const TargetOptions*>(message.native.get());
+    if (target && target->kind == Source::jetstream &&
+        !self->any_stream_covers(message.destination))
+      throw PublishError(fmt::format(
+          "nats: JetStream did not store the message for '{}': no stream covers the subject",
+          message.destination));
+    auto targets = self->route(message.destination);
+    std::exception_ptr first_error;
+    for (auto& t : targets) {
+      OutgoingMessage copy = message;
+      auto m = std::make_unique<TestMessage>(t.jetstream ? Source::jetstream : Source::core,
+                                             std::move(copy), t.stream,
+                                             t.jetstream ? ++self->sequence_ : 0);
+      const auto& destination = t.subscriber->config().destination;
+      auto plan = plan_subject(destination);
+      if (!plan.params.empty()) {
+        memory::Captures captures;
+        if (memory::Pattern::compile(destination).match(m->destination(), &captures)) {
+          m->set_path_params(std::move(captures));
+        } else {
+          m->set_bad_input(
+              fmt::format("subject '{}' does not fit '{}'", m->destination(), destination));
+        }
+      }
+      try {
+        co_await core::process_now(*t.subscriber, std::move(m));
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+  }
+
+  static Task<MessagePtr> request_impl(NatsTestTransport* self, OutgoingMessage message,
+                                       std::chrono::milliseconds timeout) {
+    if (self->route(message.destination).empty())
+      throw NoResponders(fmt::format("no subscriber listens on '{}'", message.destination));
+    std::string reply_to = std::string(kTestReplyPrefix) + generate_id();
+    auto pending = self->replies_.add(reply_to);
+    const std::string destination = message.destination;
+    message.reply_to = reply_to;
+    std::exception_ptr error;
+    MessagePtr reply;
+    try {
+      co_await self->publish(std::move(message));
+      reply = co_await self->replies_.wait(pending, *self->broker_, timeout, destination);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    self->replies_.remove(reply_to);
+    if (error) std::rethrow_exception(error);
+    co_return reply;
+  }
+
+  Url url_ = parse_url("nats://localhost:4222");
+  BrokerCore* broker_ = nullptr;
+  std::atomic<bool> running_{false};
+  std::mutex route_mutex_;
+  std::map<std::string, std::size_t> round_robin_;
+  std::atomic<std::uint64_t> sequence_{0};
+  core::ReplyRegistry replies_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> Broker::make_test_transport() {
+  return std::make_unique<NatsTestTransport>();
+}
+
+}  // namespace faststream::nats

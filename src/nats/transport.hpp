@@ -1,0 +1,124 @@
+#pragma once
+// The NATS transport: two nats.c connections (one subscribes, one publishes, so a flat-out
+// publisher cannot make the subscribing side a slow consumer), subscriptions for core
+// subjects and JetStream push/pull consumers, publishing with PubAcks, request/reply.
+// nats.c runs its own reader and delivery threads; messages are handed to the subscribers'
+// queues from there, and nats.c's pending buffers absorb what the queues cannot take yet.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/replies.hpp"
+#include "faststream/nats.hpp"
+#include "memory/routing.hpp"
+#include "nats/client.hpp"
+#include "nats/envelope.hpp"
+#include "nats/url.hpp"
+
+namespace faststream::nats {
+
+// What a subscriber's options say, kept with the subscriber (SubscriberConfig::native).
+struct NativeSubscriber {
+  SubscriberOptions options;
+};
+const SubscriberOptions& options_of(const SubscriberConfig& config);
+
+// Checks a subscriber's NATS options (throws ConfigError naming the subject).
+void validate_subscriber(const SubscriberConfig& config);
+
+class NatsTransport;
+class NatsMessage;
+
+// One subscriber's consume state.
+struct Consumer {
+  NatsTransport* transport = nullptr;
+  SubscriberCore* core = nullptr;
+  SubscriberOptions options;
+  SubjectPlan subject;
+  std::optional<memory::Pattern> captures;  // subjects with {name} placeholders
+  SubscriptionPtr subscription;
+  std::thread fetcher;  // pull consumers
+  // JetStream messages not settled yet (queued or running), for InProgress and for
+  // releasing them at close. Guards every use of their natsMsg.
+  std::mutex unsettled_mutex;
+  std::unordered_map<NatsMessage*, std::chrono::steady_clock::time_point> unsettled;
+  std::atomic<bool> slow{false};  // in slow-consumer state (logged once per episode)
+  bool jetstream() const noexcept { return options.stream.has_value(); }
+};
+
+class NatsTransport final : public Transport {
+ public:
+  NatsTransport(std::string url, BrokerOptions options);
+  ~NatsTransport() override;
+
+  std::string protocol() const override { return "nats"; }
+  std::string public_url() const override { return url_.redacted(); }
+  void set_url(std::string url) override { url_ = parse_url(url); }
+  ServerSpec server_spec() const override;
+  SpecBindings subscriber_bindings(const SubscriberConfig& config) const override;
+  SpecBindings publisher_bindings(const PublisherTarget& target) const override;
+  const SubscriberCore* find_subscriber(const BrokerCore& broker,
+                                        std::string_view destination) const override;
+  void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
+
+  void start(BrokerCore& broker) override;
+  void stop_consuming() override;
+  void close() override;
+  Task<void> publish(OutgoingMessage message) override;
+  Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override;
+
+  Broker::Stats stats() const;
+  Logger& logger();
+  bool open() const noexcept { return open_; }
+
+  // nats.c callbacks (static trampolines call these).
+  void on_message(Consumer* consumer, natsMsg* raw);
+  void on_reply(natsMsg* raw);
+  void on_pub_ack(natsMsg* raw, jsPubAck* ack, jsPubAckErr* error);
+  void on_async_error(natsSubscription* sub, natsStatus status);
+  void on_disconnected(const char* role);
+  void on_reconnected(const char* role);
+
+ private:
+  OptionsPtr make_options(const std::string& name);
+  void declare_streams();
+  void subscribe(Consumer* consumer);
+  void fetch_loop(Consumer* consumer);
+  Task<void> lease_loop();
+  void deliver_blocking(Consumer* consumer, MessagePtr message);
+  void release_unsettled(Consumer* consumer);
+  MsgPtr make_msg(const OutgoingMessage& message, bool jetstream, const std::string& reply);
+  Task<void> publish_jetstream(OutgoingMessage message);
+
+  Url url_;
+  BrokerOptions options_;
+  BrokerCore* broker_ = nullptr;
+  ConnectionPtr sub_conn_;
+  ConnectionPtr pub_conn_;
+  JetStreamPtr sub_js_;
+  JetStreamPtr pub_js_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;
+  std::atomic<bool> consuming_{false};
+  std::atomic<bool> open_{false};
+
+  // Request/reply: one wildcard subscription on <inbox>.*; each request its own token.
+  std::string reply_prefix_;
+  SubscriptionPtr reply_sub_;
+  std::atomic<std::uint64_t> next_reply_{0};
+  core::ReplyRegistry replies_;
+  // JetStream publishes waiting for their PubAck, keyed by the natsMsg's address.
+  core::ReplyRegistry pub_acks_;
+
+  std::atomic<std::uint64_t> reconnects_{0}, disconnects_{0}, slow_consumer_events_{0};
+  std::atomic<int> loops_running_{0};
+};
+
+}  // namespace faststream::nats

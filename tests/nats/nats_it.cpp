@@ -1,0 +1,622 @@
+// The NATS backend against a real nats-server -js started by the test (its own ports and pid).
+// Raw nats.c clients check what went over the wire.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <faststream/asyncapi.hpp>
+#include <faststream/nats.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "support/models.hpp"
+#include "support/nats_server.hpp"
+
+using namespace std::chrono_literals;
+using fs_test::eventually;
+using fs_test::NatsServer;
+using fs_test::Order;
+using fs_test::quiet;
+using fs_test::Receipt;
+namespace nats = faststream::nats;
+
+namespace {
+
+NatsServer& shared_server() {
+  static NatsServer server;
+  return server;
+}
+
+std::string unique(const std::string& base) {
+  auto id = faststream::generate_id();
+  return base + "_" + id.substr(0, 8) + id.substr(9, 4);
+}
+
+Order order(std::string id, double amount = 1) {
+  return Order{std::move(id), amount, std::nullopt};
+}
+
+// A raw nats.c connection for checking the wire.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& url) {
+    if (natsConnection_ConnectTo(&nc_, url.c_str()) != NATS_OK)
+      throw std::runtime_error("raw nats.c connect failed");
+    natsConnection_JetStream(&js_, nc_, nullptr);
+  }
+  ~RawClient() {
+    jsCtx_Destroy(js_);
+    natsConnection_Destroy(nc_);
+  }
+  natsConnection* nc() { return nc_; }
+  jsCtx* js() { return js_; }
+  void publish(const std::string& subject, const std::string& data) {
+    ASSERT_EQ(
+        natsConnection_Publish(nc_, subject.c_str(), data.data(), static_cast<int>(data.size())),
+        NATS_OK);
+  }
+  void flush() { natsConnection_FlushTimeout(nc_, 5000); }
+  // Stream state: messages stored and subjects.
+  struct StreamState {
+    std::uint64_t messages = 0;
+    std::vector<std::string> subjects;
+    bool memory = false;
+  };
+  std::optional<StreamState> stream(const std::string& name) {
+    jsStreamInfo* si = nullptr;
+    jsErrCode code{};
+    if (js_GetStreamInfo(&si, js_, name.c_str(), nullptr, &code) != NATS_OK) return std::nullopt;
+    StreamState s;
+    s.messages = si->State.Msgs;
+    for (int i = 0; i < si->Config->SubjectsLen; ++i)
+      s.subjects.emplace_back(si->Config->Subjects[i]);
+    s.memory = si->Config->Storage == js_MemoryStorage;
+    jsStreamInfo_Destroy(si);
+    return s;
+  }
+  // A consumer's unacknowledged and undelivered counts.
+  std::pair<std::int64_t, std::uint64_t> consumer(const std::string& stream,
+                                                  const std::string& name) {
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode code{};
+    if (js_GetConsumerInfo(&ci, js_, stream.c_str(), name.c_str(), nullptr, &code) != NATS_OK)
+      return {-1, 0};
+    std::pair<std::int64_t, std::uint64_t> out{ci->NumAckPending, ci->NumPending};
+    jsConsumerInfo_Destroy(ci);
+    return out;
+  }
+  void add_stream(const std::string& name, const std::string& subject) {
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = name.c_str();
+    const char* subjects[] = {subject.c_str()};
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    jsErrCode code{};
+    ASSERT_EQ(js_AddStream(nullptr, js_, &cfg, nullptr, &code), NATS_OK);
+  }
+
+ private:
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
+// Headers of a natsMsg as name -> first value.
+std::map<std::string, std::string> headers_of(natsMsg* m) {
+  std::map<std::string, std::string> out;
+  const char** keys = nullptr;
+  int n = 0;
+  if (natsMsgHeader_Keys(m, &keys, &n) != NATS_OK) return out;
+  for (int i = 0; i < n; ++i) {
+    const char* v = nullptr;
+    natsMsgHeader_Get(m, keys[i], &v);
+    out[keys[i]] = v ? v : "";
+  }
+  free(static_cast<void*>(keys));
+  return out;
+}
+
+}  // namespace
+
+TEST(NatsCore, TypedMessagesCarryFastStreamHeadersAndResultsArePublished) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  nats::Broker broker(server.url(), quiet());
+  const auto in = unique("orders"), out = unique("receipts");
+  std::mutex mutex;
+  std::vector<Receipt> receipts;
+  broker.subscriber(in).publishes_to(out).handle([](const Order& o) -> Receipt {
+    return {o.id, o.amount > 0};
+  });
+  broker.subscriber(out).handle([&](const Receipt& r, nats::Message& m) {
+    std::lock_guard lock(mutex);
+    receipts.push_back(r);
+    EXPECT_EQ(m.source(), nats::Source::core);
+    EXPECT_EQ(m.correlation_id(), "corr-1");
+    EXPECT_EQ(m.subject(), out);
+  });
+  natsSubscription* spy = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&spy, raw.nc(), in.c_str()), NATS_OK);
+  raw.flush();
+  broker.start();
+  faststream::PublishOptions options;
+  options.correlation_id = "corr-1";
+  options.headers.add("x-tenant", "t1");
+  broker.publish(order("A-1", 3), in, options).get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return receipts.size() == 1;
+  }));
+  natsMsg* seen = nullptr;
+  ASSERT_EQ(natsSubscription_NextMsg(&seen, spy, 5000), NATS_OK);
+  auto h = headers_of(seen);
+  EXPECT_EQ(h["content-type"], "application/json");
+  EXPECT_EQ(h["correlation_id"], "corr-1");
+  EXPECT_EQ(h["x-tenant"], "t1");
+  EXPECT_EQ(h.count("reply_to"), 0u);  // core NATS: the reply subject is the NATS reply
+  EXPECT_EQ(h.count("Nats-Msg-Id"), 0u);
+  natsMsg_Destroy(seen);
+  natsSubscription_Destroy(spy);
+  broker.stop();
+  EXPECT_EQ(receipts[0].order_id, "A-1");
+  EXPECT_TRUE(receipts[0].accepted);
+}
+
+TEST(NatsCore, WildcardsAndPathParameters) {
+  auto& server = shared_server();
+  nats::Broker broker(server.url(), quiet());
+  const auto base = unique("logs");
+  std::mutex mutex;
+  std::vector<std::string> levels;
+  std::atomic<int> star{0}, tail{0};
+  broker.subscriber(base + ".{level}")
+      .handle([&](const std::string& text, faststream::Path<"level"> level) {
+        std::lock_guard lock(mutex);
+        levels.push_back(*level + ":" + text);
+      });
+  broker.subscriber(base + ".*").handle([&](const std::string&) { ++star; });
+  broker.subscriber(base + ".>").handle([&](const std::string&) { ++tail; });
+  broker.start();
+  broker.publish(std::string("disk full"), base + ".error").get();
+  // `*` and {level} take exactly one token: logs.a.b reaches only `>`.
+  broker.publish(std::string("nested"), base + ".a.b").get();
+  broker.publish(std::string("ok"), base + ".info").get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return levels.size() == 2 && star == 2 && tail == 3;
+  }));
+  std::this_thread::sleep_for(100ms);  // nothing more arrives
+  broker.stop();
+  std::multiset<std::string> got(levels.begin(), levels.end());
+  EXPECT_EQ(got, (std::multiset<std::string>{"error:disk full", "info:ok"}));
+  EXPECT_EQ(star, 2);
+  EXPECT_EQ(tail, 3);
+}
+
+TEST(NatsCore, QueueGroupMembersShareTheMessages) {
+  auto& server = shared_server();
+  const auto subject = unique("jobs");
+  nats::Broker a(server.url(), quiet()), b(server.url(), quiet());
+  std::mutex mutex;
+  std::multiset<std::string> seen;
+  std::atomic<int> on_a{0}, on_b{0};
+  a.subscriber(subject, {.queue = "workers"}).handle([&](const Order& o) {
+    std::lock_guard lock(mutex);
+    seen.insert(o.id);
+    ++on_a;
+  });
+  b.subscriber(subject, {.queue = "workers"}).handle([&](const Order& o) {
+    std::lock_guard lock(mutex);
+    seen.insert(o.id);
+    ++on_b;
+  });
+  a.start();
+  b.start();
+  constexpr int kCount = 200;
+  for (int i = 0; i < kCount; ++i) a.publish(order("J-" + std::to_string(i)), subject).get();
+  ASSERT_TRUE(eventually([&] { return on_a + on_b == kCount; }));
+  std::this_thread::sleep_for(100ms);
+  a.stop();
+  b.stop();
+  EXPECT_EQ(on_a + on_b, kCount);
+  EXPECT_GT(on_a, 0);
+  EXPECT_GT(on_b, 0);
+  std::set<std::string> distinct(seen.begin(), seen.end());
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kCount));  // no duplicates
+}
+
+TEST(NatsCore, RequestIsAnsweredAndNoRespondersFailsFast) {
+  auto& server = shared_server();
+  nats::Broker broker(server.url(), quiet());
+  const auto rpc = unique("rpc");
+  broker.subscriber(rpc).handle([](const Order& o, nats::Message& m) -> Receipt {
+    EXPECT_FALSE(m.reply_to().empty());
+    return {o.id, true};
+  });
+  broker.start();
+  faststream::RequestOptions options;
+  options.correlation_id = "rpc-7";
+  options.timeout = 3s;
+  auto reply = broker.request(order("R-1"), rpc, options).get();
+  EXPECT_EQ(reply.correlation_id(), "rpc-7");
+  EXPECT_EQ(reply.content_type(), "application/json");
+  EXPECT_EQ(reply.decode<Receipt>().order_id, "R-1");
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(broker.request(order("R-2"), unique("nobody"), options).get(),
+               faststream::NoResponders);
+  EXPECT_LT(fs_test::ms_since(started), 2000);  // the server says so; no timeout needed
+  broker.stop();
+}
+
+TEST(NatsCore, BadInputIsLoggedAndConsumingContinues) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  nats::Broker broker(server.url(), fs_test::silent());
+  const auto subject = unique("bad");
+  std::atomic<int> handled{0};
+  auto sub = broker.subscriber(subject);
+  sub.handle([&](const Order&) { ++handled; });
+  broker.start();
+  raw.publish(subject, "{not json");
+  raw.publish(subject, R"({"id":"","amount":-1})");
+  raw.publish(subject, R"({"id":"RAW-1","amount":3})");  // no headers at all: still JSON
+  raw.flush();
+  ASSERT_TRUE(eventually([&] { return handled == 1 && sub.stats().failed == 2; }));
+  broker.stop();
+  EXPECT_EQ(sub.stats().received, 3u);
+}
+
+TEST(NatsCore, SlowConsumerDropsAreCountedNeverSilent) {
+  auto& server = shared_server();
+  const auto subject = unique("flood");
+  nats::Broker broker(server.url(), fs_test::silent());
+  std::atomic<int> handled{0};
+  auto sub = broker.subscriber(subject, {.queue_capacity = 1, .pending_msgs_limit = 20});
+  sub.handle([&](const std::string&) {
+    std::this_thread::sleep_for(5ms);
+    ++handled;
+  });
+  broker.start();
+  RawClient raw(server.url());
+  constexpr int kSent = 2000;
+  for (int i = 0; i < kSent; ++i) raw.publish(subject, "\"x\"");
+  raw.flush();
+  // Every message is either handled or counted as dropped.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto s = broker.stats();
+        return handled + static_cast<int>(s.dropped) == kSent;
+      },
+      20s))
+      << "handled " << handled << " dropped " << broker.stats().dropped;
+  auto stats = broker.stats();
+  broker.stop();
+  EXPECT_GT(stats.dropped, 0u);
+  EXPECT_GE(stats.slow_consumer_events, 1u);
+}
+
+TEST(NatsJetStream, StreamIsDeclaredAndPublishWaitsForThePubAck) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("ORDERS"), subject = unique("js.orders");
+  nats::Broker broker(server.url(), quiet());
+  std::atomic<int> handled{0};
+  broker
+      .subscriber(subject + ".*",
+                  {.stream = nats::Stream{.name = stream, .storage = nats::Storage::memory},
+                   .durable = "billing"})
+      .handle([&](const Order&, nats::Message& m) {
+        EXPECT_EQ(m.source(), nats::Source::jetstream);
+        EXPECT_EQ(m.stream(), stream);
+        EXPECT_GT(m.stream_sequence(), 0u);
+        ++handled;
+      });
+  broker.start();
+  auto state = raw.stream(stream);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->subjects, std::vector<std::string>{subject + ".*"});
+  EXPECT_TRUE(state->memory);
+  broker.publish(order("J-1"), nats::to_stream(subject + ".created")).get();
+  EXPECT_EQ(raw.stream(stream)->messages, 1u);  // stored once publish returned
+  ASSERT_TRUE(eventually([&] { return handled == 1; }));
+  // No stream stores this subject: the server has no responder for the PubAck.
+  EXPECT_THROW(broker.publish(order("J-2"), nats::to_stream(unique("nowhere"))).get(),
+               faststream::PublishError);
+  ASSERT_TRUE(eventually([&] { return raw.consumer(stream, "billing").first == 0; }));
+  broker.stop();
+}
+
+TEST(NatsJetStream, MessageIdDeduplicatesRetriedPublishes) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("DEDUP"), subject = unique("dedup");
+  raw.add_stream(stream, subject);
+  nats::Broker broker(server.url(), quiet());
+  broker.start();
+  faststream::PublishOptions options;
+  options.message_id = "order-42";
+  broker.publish(order("D-1"), nats::to_stream(subject), options).get();
+  broker.publish(order("D-1"), nats::to_stream(subject), options).get();  // a retry
+  options.message_id = "order-43";
+  broker.publish(order("D-2"), nats::to_stream(subject), options).get();
+  EXPECT_EQ(raw.stream(stream)->messages, 2u);
+  // The expected stream is checked by the server.
+  EXPECT_THROW(broker.publish(order("D-3"), nats::to_stream(subject, "OTHER")).get(),
+               faststream::PublishError);
+  broker.stop();
+}
+
+TEST(NatsJetStream, NakRedeliversAndTermDoesNot) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("RETRY");
+  const auto retry = unique("retry"), term = unique("term");
+  nats::Broker broker(server.url(), fs_test::silent());
+  std::mutex mutex;
+  std::vector<std::uint32_t> retry_deliveries, term_deliveries;
+  nats::Stream s{.name = stream, .subjects = {retry, term}, .storage = nats::Storage::memory};
+  broker.subscriber(retry, {.stream = s, .durable = "retry", .ack_wait = 2s})
+      .ack_policy(faststream::AckPolicy::nack_on_error)
+      .handle([&](const Order&, nats::Message& m) {
+        std::lock_guard lock(mutex);
+        retry_deliveries.push_back(m.delivery_count());
+        if (m.delivery_count() < 3) throw std::runtime_error("not yet");
+      });
+  broker.subscriber(term, {.stream = s, .durable = "term", .ack_wait = 500ms})
+      .ack_policy(faststream::AckPolicy::reject_on_error)
+      .handle([&](const Order&, nats::Message& m) {
+        std::lock_guard lock(mutex);
+        term_deliveries.push_back(m.delivery_count());
+        throw std::runtime_error("never");
+      });
+  broker.start();
+  broker.publish(order("N-1"), nats::to_stream(retry)).get();
+  broker.publish(order("T-1"), nats::to_stream(term)).get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return retry_deliveries.size() == 3 && term_deliveries.size() == 1;
+  }));
+  std::this_thread::sleep_for(1200ms);  // > ack_wait of the terminated one
+  broker.stop();
+  EXPECT_EQ(retry_deliveries, (std::vector<std::uint32_t>{1, 2, 3}));
+  EXPECT_EQ(term_deliveries, (std::vector<std::uint32_t>{1}));
+  EXPECT_EQ(raw.consumer(stream, "retry").first, 0);
+  EXPECT_EQ(raw.consumer(stream, "term").first, 0);
+}
+
+TEST(NatsJetStream, NakDelayIsHonoured) {
+  auto& server = shared_server();
+  const auto stream = unique("DELAY"), subject = unique("delay");
+  nats::Broker broker(server.url(), fs_test::silent());
+  std::mutex mutex;
+  std::vector<std::chrono::steady_clock::time_point> at;
+  broker
+      .subscriber(subject,
+                  {.stream = nats::Stream{.name = stream, .storage = nats::Storage::memory},
+                   .durable = "d"})
+      .ack_policy(faststream::AckPolicy::manual)
+      .handle([&](const Order&, nats::Message& m) {
+        std::lock_guard lock(mutex);
+        at.push_back(std::chrono::steady_clock::now());
+        if (at.size() == 1) {
+          m.nack({.delay = 700ms});
+        } else {
+          m.ack();
+        }
+      });
+  broker.start();
+  broker.publish(order("DL-1"), nats::to_stream(subject)).get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return at.size() == 2;
+  }));
+  broker.stop();
+  EXPECT_GE(at[1] - at[0], 650ms);
+}
+
+TEST(NatsJetStream, PullConsumerFetchesABacklogInBatches) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("PULL"), subject = unique("pull");
+  raw.add_stream(stream, subject);
+  {
+    nats::Broker producer(server.url(), quiet());
+    producer.start();
+    for (int i = 0; i < 250; ++i)
+      producer.publish(order("P-" + std::to_string(i)), nats::to_stream(subject)).get();
+    producer.stop();
+  }
+  nats::Broker broker(server.url(), quiet());
+  std::mutex mutex;
+  std::vector<std::string> ids;
+  std::vector<std::size_t> batch_sizes;
+  broker
+      .subscriber(subject, {.stream = nats::Stream{.name = stream, .declare = false},
+                            .durable = "puller",
+                            .pull = nats::Pull{.batch = 100},
+                            .queue_capacity = 300})
+      .batch({.max_records = 100, .timeout = 50ms})
+      .handle([&](const std::vector<Order>& batch) {
+        std::lock_guard lock(mutex);
+        batch_sizes.push_back(batch.size());
+        for (const auto& o : batch) ids.push_back(o.id);
+      });
+  broker.start();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return ids.size() == 250;
+  }));
+  ASSERT_TRUE(eventually([&] { return raw.consumer(stream, "puller").first == 0; }));
+  broker.stop();
+  for (int i = 0; i < 250; ++i) EXPECT_EQ(ids[i], "P-" + std::to_string(i));  // in order
+  EXPECT_LT(batch_sizes.size(), 250u);  // batched, not one by one
+}
+
+TEST(NatsJetStream, ALongHandlerKeepsItsMessageWithInProgress) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("SLOW"), subject = unique("slow");
+  nats::Broker broker(server.url(), quiet());
+  std::atomic<int> deliveries{0};
+  broker
+      .subscriber(subject,
+                  {.stream = nats::Stream{.name = stream, .storage = nats::Storage::memory},
+                   .durable = "slow",
+                   .ack_wait = 1s})
+      .handle([&](const Order&) {
+        ++deliveries;
+        std::this_thread::sleep_for(2500ms);  // 2.5 x ack_wait
+      });
+  broker.start();
+  broker.publish(order("S-1"), nats::to_stream(subject)).get();
+  ASSERT_TRUE(
+      eventually([&] { return raw.consumer(stream, "slow").first == 0 && deliveries == 1; }, 10s));
+  std::this_thread::sleep_for(1500ms);
+  broker.stop();
+  EXPECT_EQ(deliveries, 1);  // never redelivered while it ran
+}
+
+TEST(NatsJetStream, ADurableConsumerResumesWhereItStopped) {
+  auto& server = shared_server();
+  const auto stream = unique("RESUME"), subject = unique("resume");
+  nats::SubscriberOptions options{.stream = nats::Stream{.name = stream}, .durable = "keeper"};
+  std::mutex mutex;
+  std::vector<std::string> first, second;
+  {
+    nats::Broker broker(server.url(), quiet());
+    broker.subscriber(subject, options).handle([&](const Order& o) {
+      std::lock_guard lock(mutex);
+      first.push_back(o.id);
+    });
+    broker.start();
+    for (int i = 0; i < 10; ++i)
+      broker.publish(order("A-" + std::to_string(i)), nats::to_stream(subject)).get();
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard lock(mutex);
+      return first.size() == 10;
+    }));
+    broker.stop();
+  }
+  {
+    nats::Broker producer(server.url(), quiet());
+    producer.start();
+    for (int i = 0; i < 10; ++i)
+      producer.publish(order("B-" + std::to_string(i)), nats::to_stream(subject)).get();
+    producer.stop();
+  }
+  nats::Broker broker(server.url(), quiet());
+  broker.subscriber(subject, options).handle([&](const Order& o) {
+    std::lock_guard lock(mutex);
+    second.push_back(o.id);
+  });
+  broker.start();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return second.size() == 10;
+  }));
+  std::this_thread::sleep_for(200ms);
+  broker.stop();
+  ASSERT_EQ(second.size(), 10u);  // exactly the new ones
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(second[i], "B-" + std::to_string(i));
+}
+
+TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("POLICY"), subject = unique("policy");
+  raw.add_stream(stream, subject);
+  {
+    nats::Broker producer(server.url(), quiet());
+    producer.start();
+    for (int i = 1; i <= 5; ++i)
+      producer.publish(order("O-" + std::to_string(i)), nats::to_stream(subject)).get();
+    producer.stop();
+  }
+  nats::Broker broker(server.url(), quiet());
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::string>> got;
+  auto record = [&](const std::string& who) {
+    return [&, who](const Order& o) {
+      std::lock_guard lock(mutex);
+      got[who].push_back(o.id);
+    };
+  };
+  nats::Stream existing{.name = stream, .declare = false};
+  broker.subscriber(subject, {.stream = existing, .deliver_policy = nats::DeliverPolicy::all})
+      .handle(record("all"));
+  broker.subscriber(subject, {.stream = existing, .deliver_policy = nats::DeliverPolicy::last})
+      .handle(record("last"));
+  broker
+      .subscriber(subject, {.stream = existing,
+                            .deliver_policy = nats::DeliverPolicy::by_start_sequence,
+                            .start_sequence = 4})
+      .handle(record("from4"));
+  broker.subscriber(subject, {.stream = existing, .deliver_policy = nats::DeliverPolicy::new_only})
+      .handle(record("new"));
+  broker.start();
+  broker.publish(order("O-6"), nats::to_stream(subject)).get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return got["all"].size() == 6 && got["last"].size() == 2 && got["from4"].size() == 3 &&
+           got["new"].size() == 1;
+  }));
+  std::this_thread::sleep_for(100ms);
+  broker.stop();
+  EXPECT_EQ(got["last"], (std::vector<std::string>{"O-5", "O-6"}));
+  EXPECT_EQ(got["from4"], (std::vector<std::string>{"O-4", "O-5", "O-6"}));
+  EXPECT_EQ(got["new"], (std::vector<std::string>{"O-6"}));
+}
+
+TEST(NatsJetStream, RequestOverAStreamIsAnswered) {
+  auto& server = shared_server();
+  const auto stream = unique("RPC"), subject = unique("jsrpc");
+  nats::Broker broker(server.url(), quiet());
+  broker
+      .subscriber(subject,
+                  {.stream = nats::Stream{.name = stream, .storage = nats::Storage::memory}})
+      .handle([](const Order& o, nats::Message& m) -> Receipt {
+        EXPECT_EQ(m.source(), nats::Source::jetstream);
+        return {o.id + "-done", true};
+      });
+  broker.start();
+  faststream::RequestOptions options;
+  options.correlation_id = "js-rpc-1";
+  auto reply = broker.request(order("Q-1"), nats::to_stream(subject), options).get();
+  EXPECT_EQ(reply.correlation_id(), "js-rpc-1");
+  EXPECT_EQ(reply.decode<Receipt>().order_id, "Q-1-done");
+  broker.stop();
+}
+
+TEST(NatsSecurity, CredentialsStayOutOfLogsAndDocs) {
+  NatsServer server({"--user", "svc", "--pass", "s3cret-pw"});
+  nats::Broker broker(server.url("svc:s3cret-pw"), quiet(faststream::LogLevel::info));
+  faststream::App app{broker, {.title = "secure"}};
+  std::atomic<int> handled{0};
+  broker.subscriber("secure.orders", {.queue = "q"}).handle([&](const Order&) { ++handled; });
+  testing::internal::CaptureStderr();
+  broker.start();
+  broker.publish(order("S-1"), "secure.orders").get();
+  eventually([&] { return handled == 1; });
+  broker.stop();
+  std::string logs = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(logs.find("s3cret-pw"), std::string::npos) << logs;
+  for (auto version :
+       {faststream::asyncapi::Version::v3_0_0, faststream::asyncapi::Version::v2_6_0}) {
+    auto doc = faststream::asyncapi::generate(broker.core(), app.info(), {.version = version});
+    EXPECT_EQ(doc.find("s3cret-pw"), std::string::npos) << doc;
+    EXPECT_NE(doc.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos);
+    EXPECT_NE(doc.find("\"queue\": \"q\""), std::string::npos) << doc;
+  }
+  nats::Broker wrong(server.url("svc:not-it"), quiet(faststream::LogLevel::off));
+  wrong.subscriber("x").handle([](const Order&) {});
+  try {
+    wrong.start();
+    FAIL() << "start must fail";
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    EXPECT_EQ(what.find("not-it"), std::string::npos) << what;
+    EXPECT_NE(what.find("127.0.0.1"), std::string::npos) << what;
+  }
+}

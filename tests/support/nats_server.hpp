@@ -1,0 +1,191 @@
+#pragma once
+// A nats-server of the test's own: JetStream on, client and monitoring ports free on
+// 127.0.0.1, a private directory, stopped (only this pid) when the object goes away. Tests may
+// stop and start it again (same ports, same directory: JetStream's file store survives).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "support/ports.hpp"
+
+namespace fs_test {
+
+class NatsServer {
+ public:
+  // extra_args go to nats-server as they are, e.g. {"--user", "u", "--pass", "p"} or
+  // {"--auth", "token"}.
+  explicit NatsServer(std::vector<std::string> extra_args = {}) : extra_(std::move(extra_args)) {
+    char tmpl[] = "/tmp/faststream-nats-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    // Ports are found free, then bound by the server: another process may take one between.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = free_port();
+      do monitor_port_ = free_port();
+      while (monitor_port_ == port_);
+      if (start_process()) return;
+    }
+    // The destructor will not run: say what the server said, then clean up.
+    const std::string said = tail_of(dir_ + "/nats.out") + tail_of(dir_ + "/nats.log");
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+    throw std::runtime_error("nats-server did not start: " + said);
+  }
+  ~NatsServer() {
+    stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  NatsServer(const NatsServer&) = delete;
+  NatsServer& operator=(const NatsServer&) = delete;
+
+  int port() const noexcept { return port_; }
+  int monitor_port() const noexcept { return monitor_port_; }
+  const std::string& dir() const noexcept { return dir_; }  // nats.log, nats.out, js/
+  bool running() const noexcept { return pid_ > 0; }
+  std::string url(const std::string& userinfo = "") const {
+    return "nats://" + (userinfo.empty() ? "" : userinfo + "@") +
+           "127.0.0.1:" + std::to_string(port_);
+  }
+
+  // SIGTERM (a clean shutdown that flushes JetStream), SIGKILL if it takes over 10 s.
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 1000; ++i) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  // Starts again on the same ports and directory (the old sockets may linger a moment).
+  void start() {
+    if (pid_ > 0) return;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (start_process()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    throw std::runtime_error("nats-server did not restart on port " + std::to_string(port_) +
+                             " (see " + dir_ + "/nats.log)");
+  }
+
+ private:
+  bool start_process() {
+    std::vector<std::string> args{"nats-server",
+                                  "--addr",
+                                  "127.0.0.1",
+                                  "--port",
+                                  std::to_string(port_),
+                                  "--http_port",
+                                  std::to_string(monitor_port_),
+                                  "--jetstream",
+                                  "--store_dir",
+                                  dir_ + "/js",
+                                  "--log",
+                                  dir_ + "/nats.log"};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    const std::string out_path = dir_ + "/nats.out";
+    pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+      // The server dies with the test process (even if it crashes), and does not hold the
+      // test's output pipes open (ctest would wait for them). Its stderr (bad flags are
+      // reported there, not in the log) goes to a file beside the log.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      const int null_fd = ::open("/dev/null", O_RDWR);
+      const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(null_fd, STDIN_FILENO);
+      ::dup2(out_fd >= 0 ? out_fd : null_fd, STDOUT_FILENO);
+      ::dup2(out_fd >= 0 ? out_fd : null_fd, STDERR_FILENO);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp("nats-server", argv.data());
+      ::execv("/usr/sbin/nats-server", argv.data());  // Debian's place, if not on PATH
+      ::_exit(127);
+    }
+    pid_ = pid;
+    // Ready when /healthz says so with JetStream up (usually ~10-50 ms); 10 s for slow CI.
+    for (int i = 0; i < 1000; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;  // exited: a port taken or bad arguments
+        return false;
+      }
+      if (healthy()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    stop();
+    return false;
+  }
+
+  // The last lines of a file of the server's, for error messages.
+  static std::string tail_of(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.size() > 600 ? text.substr(text.size() - 600) : text;
+  }
+
+  // One HTTP/1.0 GET of /healthz?js-enabled-only=true on the monitoring port; true on 200.
+  bool healthy() const {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    timeval timeout{1, 0};  // a wedged server must not hang the test
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(monitor_port_));
+    bool ok = false;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      const std::string request =
+          "GET /healthz?js-enabled-only=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+      if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+        std::string response;
+        char buf[512];
+        ssize_t n = 0;
+        while (response.find("\r\n") == std::string::npos &&
+               (n = ::recv(fd, buf, sizeof buf, 0)) > 0)
+          response.append(buf, static_cast<std::size_t>(n));
+        // "HTTP/1.0 200 OK" or "HTTP/1.1 200 OK"
+        const auto space = response.find(' ');
+        ok = space != std::string::npos && response.compare(space + 1, 3, "200") == 0;
+      }
+    }
+    ::close(fd);
+    return ok;
+  }
+
+  std::vector<std::string> extra_;
+  std::string dir_;
+  int port_ = 0;
+  int monitor_port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace fs_test
