@@ -12,3 +12,6 @@ taskset -c 0 "$bin/faststream_pipeline_bench" "${BENCH_MESSAGES:-1000000}"
 echo
 echo "== redis: backlog drain, pub/sub, ping-pong vs raw hiredis (its own redis-server)"
 "$bin/faststream_redis_bench" "${BENCH_MESSAGES:-1000000}" "${BENCH_MESSAGES:-1000000}" 10
+echo
+echo "== nats: core pub/sub, JetStream drain, ping-pong vs raw nats.c (its own nats-server -js)"
+"$bin/faststream_nats_bench" "${BENCH_MESSAGES:-1000000}" "${BENCH_MESSAGES:-1000000}" 10

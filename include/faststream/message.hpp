@@ -112,6 +112,9 @@ class Message {
   // that does not fit the declared pattern): the pipeline fails it with this reason, as a
   // decode error, under the subscriber's ack policy.
   const std::string& bad_input() const noexcept { return bad_input_; }
+  // Why the handler (or decoding) failed, as logged; set by the pipeline before it settles a
+  // failed message, so a backend can put it in a dead letter. Empty when it did not fail.
+  const std::string& failure_reason() const noexcept { return failure_reason_; }
 
   // Settle now. The first settlement wins; later calls are ignored (and return false).
   bool ack();
@@ -124,6 +127,7 @@ class Message {
   void set_path_params(std::vector<std::pair<std::string, std::string>> params) {
     path_params_ = std::move(params);
   }
+  void set_failure_reason(std::string reason) { failure_reason_ = std::move(reason); }
 
  protected:
   Message() = default;
@@ -151,6 +155,7 @@ class Message {
   bool settle(Settlement s, const NackOptions& options);
   Settlement settlement_ = Settlement::none;
   std::vector<std::pair<std::string, std::string>> path_params_;
+  std::string failure_reason_;
 };
 
 using MessagePtr = std::unique_ptr<Message>;

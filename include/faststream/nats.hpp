@@ -19,16 +19,22 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "faststream/broker.hpp"
 
 namespace faststream::nats {
 
-enum class Source : std::uint8_t { core, jetstream };
+enum class Source : std::uint8_t { core, jetstream, kv };
+// What a Key-Value watch saw happen to a key.
+enum class KvOperation : std::uint8_t { none, put, del, purge };
 
 class Message : public faststream::Message {
  public:
@@ -36,8 +42,12 @@ class Message : public faststream::Message {
   // The subject it arrived on (= destination()).
   const std::string& subject() const noexcept { return destination_; }
   // JetStream: the stream and the message's sequence in it; empty / 0 for core NATS.
+  // Key-Value watches: the bucket's stream (KV_<bucket>) and the key's revision.
   const std::string& stream() const noexcept { return stream_; }
   std::uint64_t stream_sequence() const noexcept { return stream_sequence_; }
+  // Key-Value watches: the key (= subject()) and what happened to it (a delete or purge
+  // arrives with an empty body).
+  KvOperation kv_operation() const noexcept { return kv_operation_; }
   // JetStream: tells the server the handler is still working (resets ack_wait). The
   // framework does this on its own for handlers that run longer than ack_wait / 2.
   virtual void in_progress() {}
@@ -47,6 +57,7 @@ class Message : public faststream::Message {
   Source source_ = Source::core;
   std::string stream_;
   std::uint64_t stream_sequence_ = 0;
+  KvOperation kv_operation_ = KvOperation::none;
 };
 
 enum class Storage : std::uint8_t { file, memory };
@@ -85,6 +96,23 @@ struct Pull {
   std::chrono::milliseconds fetch_timeout{500};
 };
 
+// A Key-Value bucket, created at start if missing (declare = true).
+struct KeyValueConfig {
+  std::string bucket;
+  std::uint8_t history = 1;     // values kept per key
+  std::chrono::seconds ttl{0};  // 0 = keep forever
+  Storage storage = Storage::file;
+  bool declare = true;
+};
+
+// A Key-Value watch: the subscriber's destination is the key filter (`*` and `>` work, as on
+// subjects); the handler gets the current values first, then every change. At most once.
+struct KvWatch {
+  KeyValueConfig bucket;
+  bool ignore_deletes = false;  // deletes and purges arrive with an empty body unless set
+  bool include_history = false;
+};
+
 struct SubscriberOptions {
   // Core NATS: the queue group (each message goes to one member). JetStream push
   // consumers: the deliver group.
@@ -102,6 +130,17 @@ struct SubscriberOptions {
   std::int64_t max_deliver = -1;     // -1 = unlimited
   std::int64_t max_ack_pending = 0;  // 0 = the server's default (1000)
 
+  // Dead letters (JetStream; beyond FastStream): a message that fails (nack or reject) on its
+  // dead_letter_after-th delivery or later is published to dead_letter_subject, which a
+  // stream must store (its PubAck is awaited), with the reason in its headers; then the
+  // original is terminated. If the dead-letter publish fails, the original is Nak'd instead:
+  // a crash or an outage may duplicate, never lose. 0 = off.
+  std::uint32_t dead_letter_after = 0;
+  std::string dead_letter_subject;
+
+  // --- Key-Value (set `kv` to watch a bucket instead of a subject) ------------------------
+  std::optional<KvWatch> kv;
+
   // Messages buffered between nats.c and the handlers; nats.c buffers more behind it, up to
   // its pending limits (beyond: slow-consumer drops, logged and counted).
   std::size_t queue_capacity = 1024;
@@ -114,12 +153,68 @@ struct SubscriberOptions {
 // Where to publish: a core subject (a plain string does the same) or a JetStream subject,
 // whose publish waits for the stream's PubAck (Nats-Msg-Id = the message id, so a retried
 // publish is stored once).
+struct StreamPublish {
+  std::string expect_stream;  // fail unless this stream stores it
+  // false: the fast path. publish() returns once nats.c has the message; PubAcks arrive in
+  // the background, failures are logged and counted (Broker::Stats::async_publish_failures),
+  // and Broker::wait_for_pub_acks() waits for the outstanding ones.
+  bool wait_for_ack = true;
+};
 struct TargetOptions {
   Source kind = Source::core;
-  std::string expect_stream;  // JetStream: fail unless this stream stores it
+  StreamPublish stream;
 };
 PublisherTarget to_subject(std::string subject);
-PublisherTarget to_stream(std::string subject, std::string expect_stream = {});
+PublisherTarget to_stream(std::string subject, StreamPublish options = {});
+
+// A Key-Value bucket (Broker::key_value). Thread-safe; the calls block on the server's
+// answer (nats.c's Key-Value API is synchronous), so call them from plain handlers or other
+// threads, not from coroutine handlers on the event loop.
+class KeyValue {
+ public:
+  ~KeyValue();
+  KeyValue(const KeyValue&) = delete;
+  KeyValue& operator=(const KeyValue&) = delete;
+  const std::string& bucket() const noexcept;
+  // The key's value; nullopt when missing or deleted.
+  std::optional<std::string> get(const std::string& key);
+  // Stores a value; returns the key's new revision.
+  std::uint64_t put(const std::string& key, std::string_view value);
+  template <Payload T>
+  std::uint64_t put_value(const std::string& key, const T& value) {
+    std::string bytes;
+    encode_payload(value, bytes);
+    return put(key, bytes);
+  }
+  template <Payload T>
+  std::optional<T> get_value(const std::string& key, const DecodeOptions& options = {}) {
+    auto bytes = get(key);
+    if (!bytes) return std::nullopt;
+    return decode_payload<T>(*bytes, content_type_of<T>(), options);
+  }
+  void erase(const std::string& key);
+
+  struct Impl;
+  explicit KeyValue(std::unique_ptr<Impl> impl);
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The broker's declared buckets, for handlers: `faststream::Depends<nats::KeyValues> kv`,
+// then `kv->bucket("settings").put(...)`.
+class KeyValues {
+ public:
+  // Throws std::out_of_range naming the bucket when it was not declared with key_value().
+  KeyValue& bucket(const std::string& name) const;
+  void add(std::shared_ptr<KeyValue> bucket);
+  std::vector<std::shared_ptr<KeyValue>> all() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<KeyValue>, std::less<>> buckets_;
+};
 
 struct BrokerOptions {
   // While disconnected, nats.c keeps publishes in a buffer of this size and sends them after
@@ -154,8 +249,18 @@ class Broker : public BasicBroker<Message, SubscriberOptions> {
     std::uint64_t disconnects = 0;
     std::uint64_t slow_consumer_events = 0;  // nats.c reported a subscription over its limits
     std::uint64_t dropped = 0;  // messages nats.c dropped for slow subscriptions (all subs)
+    std::uint64_t async_publish_failures = 0;  // fast-path JetStream publishes not stored
+    std::uint64_t dead_lettered = 0;
   };
   Stats stats() const;
+
+  // Declares a Key-Value bucket (created at start if missing) and returns its handle, usable
+  // once the broker runs. Handlers also reach it through Depends<KeyValues>.
+  std::shared_ptr<KeyValue> key_value(KeyValueConfig config);
+
+  // Waits until every fast-path JetStream publish has its PubAck (or failed); false when
+  // some are still outstanding after `timeout`.
+  bool wait_for_pub_acks(std::chrono::milliseconds timeout);
 
   // TestBroker's transport: NATS routing (`*` one token, `>` the rest, queue groups, stream
   // subjects) in memory; handlers run inline in publish().

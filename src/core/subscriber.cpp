@@ -651,6 +651,7 @@ void SubscriberCore::Impl::settle_after(Message& message, std::exception_ptr err
     skipped.fetch_add(1, std::memory_order_relaxed);
   } catch (...) {
     failed.fetch_add(1, std::memory_order_relaxed);
+    message.set_failure_reason(describe_exception(error));
     std::string action = apply_error_policy(message);
     // Failures are always logged (not only at the access-log level): subscriber, message id,
     // what failed (decode errors name every field path) and what happened to the message.

@@ -109,6 +109,30 @@ class NatsMessage final : public Message {
     consumer_->unsettled.emplace(this, std::chrono::steady_clock::now());
   }
 
+  // A Key-Value watch entry (at most once: nothing to settle).
+  NatsMessage(Consumer* consumer, kvEntry* entry) : consumer_(consumer) {
+    source_ = Source::kv;
+    destination_ = kvEntry_Key(entry);
+    body_.assign(static_cast<const char*>(kvEntry_Value(entry)),
+                 static_cast<std::size_t>(kvEntry_ValueLen(entry)));
+    stream_ = "KV_" + consumer->options.kv->bucket.bucket;
+    stream_sequence_ = kvEntry_Revision(entry);
+    switch (kvEntry_Operation(entry)) {
+      case kvOp_Put:
+        kv_operation_ = KvOperation::put;
+        break;
+      case kvOp_Delete:
+        kv_operation_ = KvOperation::del;
+        break;
+      case kvOp_Purge:
+        kv_operation_ = KvOperation::purge;
+        break;
+      default:
+        break;
+    }
+    correlation_id_ = generate_id();
+  }
+
   ~NatsMessage() override {
     if (!consumer_ || source_ != Source::jetstream) return;
     std::lock_guard lock(consumer_->unsettled_mutex);
@@ -150,6 +174,18 @@ class NatsMessage final : public Message {
  protected:
   void on_settle(Settlement settlement, const NackOptions& options) override {
     if (source_ != Source::jetstream) return;  // core NATS: at most once, nothing to tell
+    const auto& o = consumer_->options;
+    if (settlement != Settlement::ack && o.dead_letter_after > 0 &&
+        delivery_count_ >= o.dead_letter_after) {
+      natsMsg* raw = nullptr;
+      {
+        std::lock_guard lock(consumer_->unsettled_mutex);
+        consumer_->unsettled.erase(this);
+        raw = std::exchange(raw_, nullptr);
+      }
+      if (raw) consumer_->transport->dead_letter(consumer_, raw, letter());
+      return;
+    }
     std::lock_guard lock(consumer_->unsettled_mutex);
     consumer_->unsettled.erase(this);
     if (!raw_) return;
@@ -179,6 +215,31 @@ class NatsMessage final : public Message {
   }
 
  private:
+  // The dead letter: body and headers kept, the reason and origin added. Its Nats-Msg-Id
+  // names the original (stream + sequence), so a retried dead-letter publish is stored once.
+  OutgoingMessage letter() const {
+    const auto& o = consumer_->options;
+    OutgoingMessage out;
+    out.destination = o.dead_letter_subject;
+    out.body = body_;
+    out.content_type = content_type_;
+    out.correlation_id = correlation_id_;
+    out.message_id = message_id_;
+    out.headers = headers_;
+    out.headers.erase(kMsgIdHeader);
+    std::string reason =
+        fmt::format("delivered {} times (limit {})", delivery_count_, o.dead_letter_after);
+    if (!failure_reason().empty()) reason = failure_reason() + "; " + reason;
+    out.headers.set(kDeadLetterReason, std::move(reason));
+    out.headers.set(kDeadLetterSource, destination_);
+    out.headers.set(kDeadLetterStream, stream_);
+    out.headers.set(kDeadLetterSequence, std::to_string(stream_sequence_));
+    out.headers.set(kDeadLetterDeliveries, std::to_string(delivery_count_));
+    out.headers.set(kMsgIdHeader, fmt::format("dead-letter.{}.{}", stream_, stream_sequence_));
+    out.native = std::make_shared<TargetOptions>(TargetOptions{Source::jetstream, {}});
+    return out;
+  }
+
   Consumer* consumer_;
   natsMsg* raw_ = nullptr;  // JetStream only; guarded by consumer_->unsettled_mutex
   bool no_responders_ = false;
@@ -221,6 +282,24 @@ const SubscriberOptions& options_of(const SubscriberConfig& config) {
 void validate_subscriber(const SubscriberConfig& config) {
   const auto& o = options_of(config);
   (void)plan_subject(config.destination);  // throws ConfigError
+  if (o.kv) {
+    if (o.kv->bucket.bucket.empty())
+      throw ConfigError(
+          fmt::format("key-value watch '{}': the bucket needs a name", config.destination));
+    if (o.stream || !o.queue.empty() || o.dead_letter_after > 0)
+      throw ConfigError(fmt::format(
+          "key-value watch '{}': stream, queue and dead letters do not apply to a watch",
+          config.destination));
+    if (config.destination.find('{') != std::string::npos)
+      throw ConfigError(fmt::format(
+          "key-value watch '{}': use `*` or `>` in key filters, not {{name}} placeholders",
+          config.destination));
+    return;
+  }
+  if (o.dead_letter_after > 0 && (!o.stream || o.dead_letter_subject.empty()))
+    throw ConfigError(
+        fmt::format("subject '{}': dead letters need a JetStream stream and dead_letter_subject",
+                    config.destination));
   if (!o.stream) {
     if (!o.durable.empty() || o.pull)
       throw ConfigError(
@@ -373,6 +452,7 @@ void NatsTransport::start(BrokerCore& broker) {
     reply_sub_.reset(sub);
 
     declare_streams();
+    bind_buckets(broker);
     consuming_ = true;
     for (auto& c : consumers_) subscribe(c.get());
     // Subscriptions are registered with the server before start() returns, so a message
@@ -384,26 +464,66 @@ void NatsTransport::start(BrokerCore& broker) {
   }
   bool any_jetstream = std::any_of(consumers_.begin(), consumers_.end(),
                                    [](const auto& c) { return c->jetstream(); });
-  if (any_jetstream) {
-    ++loops_running_;
-    detail::spawn(lease_loop(), [this](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const Cancelled&) {
-        } catch (const std::exception& error) {
-          logger().error("nats lease loop stopped: {}", error.what());
-        }
+  if (any_jetstream) spawn_tracked(lease_loop(), "lease loop");
+}
+
+// Runs a background task of this transport; close() waits for all of them to end.
+void NatsTransport::spawn_tracked(Task<void> task, const char* what) {
+  ++loops_running_;
+  detail::spawn(std::move(task), [this, what](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const Cancelled&) {
+      } catch (const std::exception& error) {
+        logger().error("nats {} stopped: {}", what, error.what());
       }
-      --loops_running_;
-    });
+    }
+    --loops_running_;
+  });
+}
+
+void NatsTransport::dead_letter(Consumer* consumer, natsMsg* raw, OutgoingMessage letter) {
+  spawn_tracked(send_dead_letter(this, consumer, raw, std::move(letter)), "dead letter");
+}
+
+Task<void> NatsTransport::send_dead_letter(NatsTransport* self, Consumer* consumer, natsMsg* raw,
+                                           OutgoingMessage letter) {
+  MsgPtr original(raw);
+  const std::string subject = letter.destination;
+  const std::string stream = consumer->options.stream->name;
+  std::string failure;
+  try {
+    co_await self->publish_jetstream(std::move(letter));
+  } catch (const std::exception& e) {
+    failure = e.what();
   }
+  if (failure.empty()) {
+    natsMsg_Term(original.get(), nullptr);
+    ++self->dead_lettered_;
+    self->logger().warning("nats: message {} of stream '{}' dead-lettered to '{}'",
+                           natsMsg_GetSubject(original.get()), stream, subject);
+  } else {
+    // Not stored as a dead letter: hand it back, it comes again (duplicate, never lost).
+    natsMsg_Nak(original.get(), nullptr);
+    self->logger().error("nats: dead letter to '{}' failed ({}); the message was Nak'd instead",
+                         subject, failure);
+  }
+}
+
+bool NatsTransport::wait_for_pub_acks(std::chrono::milliseconds timeout) {
+  if (!pub_js_) return true;
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = timeout.count();
+  return js_PublishAsyncComplete(pub_js_.get(), &po) == NATS_OK;
 }
 
 void NatsTransport::declare_streams() {
   std::vector<StreamUse> uses;
   for (auto& c : consumers_)
     if (c->jetstream()) uses.push_back({*c->options.stream, c->subject.subject});
+  if (uses.empty()) return;
   for (const Stream& stream : plan_streams(uses)) {
     if (!stream.declare) continue;
     std::vector<const char*> subjects;
@@ -461,10 +581,77 @@ void NatsTransport::declare_streams() {
   }
 }
 
+kvStore* open_bucket(jsCtx* js, const KeyValueConfig& config) {
+  kvStore* kv = nullptr;
+  if (config.declare) {
+    kvConfig cfg;
+    kvConfig_Init(&cfg);
+    cfg.Bucket = config.bucket.c_str();
+    cfg.History = config.history;
+    cfg.TTL = to_nanos(config.ttl);
+    cfg.StorageType = config.storage == Storage::memory ? js_MemoryStorage : js_FileStorage;
+    if (js_CreateKeyValue(&kv, js, &cfg) == NATS_OK) return kv;
+    // It exists with another configuration: use it as it is.
+  }
+  check(js_KeyValue(&kv, js, config.bucket.c_str()),
+        fmt::format("nats: cannot open key-value bucket '{}' (is JetStream enabled?)",
+                    config.bucket));
+  return kv;
+}
+
+namespace {
+void ensure_push_consumer(jsCtx* js, const jsSubOptions& so, const std::string& subject,
+                          const SubscriberOptions& o) {
+  jsConsumerInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const char* stream = o.stream->name.c_str();
+  if (js_GetConsumerInfo(&info, js, stream, o.durable.c_str(), nullptr, &code) == NATS_OK) {
+    jsConsumerInfo_Destroy(info);
+    return;
+  }
+  natsInbox* inbox = nullptr;
+  check(natsInbox_Create(&inbox), "nats: inbox");
+  jsConsumerConfig cc = so.Config;
+  cc.Durable = o.durable.c_str();
+  cc.DeliverSubject = inbox;
+  cc.DeliverGroup = o.queue.empty() ? nullptr : o.queue.c_str();
+  cc.FilterSubject = subject.c_str();
+  natsStatus s = js_AddConsumer(&info, js, stream, &cc, nullptr, &code);
+  natsInbox_Destroy(inbox);
+  check(s, fmt::format("nats: cannot create durable consumer '{}' on stream '{}'", o.durable,
+                       o.stream->name));
+  jsConsumerInfo_Destroy(info);
+}
+}  // namespace
+
+void NatsTransport::bind_buckets(BrokerCore& broker) {
+  buckets_.clear();
+  if (broker.dependencies().contains(typeid(KeyValues)))
+    buckets_ = broker.dependencies().resolve<KeyValues>()->all();
+  for (auto& bucket : buckets_) {
+    auto& impl = bucket->impl();
+    kvStore* store = open_bucket(pub_js_.get(), impl.config);
+    std::unique_lock lock(impl.mutex);
+    impl.store = store;
+  }
+}
+
 void NatsTransport::subscribe(Consumer* c) {
   const std::string& subject = c->subject.subject;
   const auto& o = c->options;
   natsSubscription* sub = nullptr;
+  if (o.kv) {
+    c->kv_store = open_bucket(sub_js_.get(), o.kv->bucket);
+    kvWatchOptions wo;
+    kvWatchOptions_Init(&wo);
+    wo.IgnoreDeletes = o.kv->ignore_deletes;
+    wo.IncludeHistory = o.kv->include_history;
+    check(kvStore_Watch(&c->kv_watcher, c->kv_store, c->core->config().destination.c_str(), &wo),
+          fmt::format("nats: cannot watch '{}' in bucket '{}'", c->core->config().destination,
+                      o.kv->bucket.bucket));
+    c->watch_thread = std::thread([this, c] { watch_loop(c); });
+    return;
+  }
   if (!o.stream) {
     natsStatus s = o.queue.empty()
                        ? natsConnection_Subscribe(&sub, sub_conn_.get(), subject.c_str(),
@@ -511,6 +698,13 @@ void NatsTransport::subscribe(Consumer* c) {
                            o.durable.empty() ? nullptr : o.durable.c_str(), nullptr, &so, &code);
     } else {
       if (!o.queue.empty()) so.Queue = o.queue.c_str();
+      // A durable push consumer is created here (if missing) and then bound: nats.c deletes a
+      // consumer it created itself when the subscription is drained or unsubscribed, which
+      // would lose the durable's position. Bound, it survives our stop.
+      if (!o.durable.empty()) {
+        ensure_push_consumer(sub_js_.get(), so, subject, o);
+        so.Consumer = o.durable.c_str();
+      }
       s = js_Subscribe(&sub, sub_js_.get(), subject.c_str(), message_trampoline, c, nullptr, &so,
                        &code);
     }
@@ -591,6 +785,24 @@ void NatsTransport::fetch_loop(Consumer* c) {
   }
 }
 
+void NatsTransport::watch_loop(Consumer* c) {
+  while (consuming_) {
+    kvEntry* entry = nullptr;
+    natsStatus s = kvWatcher_Next(&entry, c->kv_watcher, 200);
+    if (s == NATS_TIMEOUT) continue;
+    if (s != NATS_OK) {
+      if (consuming_ && s != NATS_ILLEGAL_STATE)
+        logger().warning("nats: key-value watch '{}' stopped: {}", c->core->config().destination,
+                         status_text(s));
+      return;
+    }
+    if (!entry) continue;  // the end of the initial values
+    auto message = std::make_unique<NatsMessage>(c, entry);
+    kvEntry_Destroy(entry);
+    deliver_blocking(c, std::move(message));
+  }
+}
+
 // Sends InProgress for JetStream messages unsettled for more than ack_wait / 2 (queued or
 // running), so that a slow handler keeps its message.
 Task<void> NatsTransport::lease_loop() {
@@ -642,7 +854,13 @@ void NatsTransport::on_pub_ack(natsMsg* raw, jsPubAck* ack, jsPubAckErr* error) 
   }
   // Unregister before the message is freed: its address is the key.
   std::string key = fmt::format("{}", static_cast<const void*>(raw));
-  pub_acks_.complete(key, std::move(result));
+  std::string error_text = result->error;
+  if (!pub_acks_.complete(key, std::move(result)) && !error_text.empty()) {
+    // A fast-path publish nobody waits for.
+    ++async_publish_failures_;
+    logger().error("nats: JetStream did not store a message for '{}': {}", natsMsg_GetSubject(raw),
+                   error_text);
+  }
   pub_acks_.remove(key);
   natsMsg_Destroy(raw);
 }
@@ -681,18 +899,28 @@ void NatsTransport::on_reconnected(const char* role) {
 
 void NatsTransport::stop_consuming() {
   consuming_ = false;
-  // Core subscriptions stop at once; JetStream ones are not unsubscribed (that would delete a
-  // consumer nats.c created): what they still deliver is handed back with Nak.
+  // Core and push subscriptions are drained: the server stops sending, and what nats.c still
+  // holds comes through the callback, which (not consuming any more) drops a core message
+  // and hands a JetStream one back with Nak. Durable push consumers are bound (see
+  // subscribe()), so draining does not delete them. Pull consumers just stop fetching.
   for (auto& c : consumers_)
-    if (!c->jetstream() && c->subscription) natsSubscription_Unsubscribe(c->subscription.get());
+    if (c->subscription && !c->options.pull) natsSubscription_Drain(c->subscription.get());
+  // Threads are joined in close(): a fetch in progress must not hold up the drain.
   for (auto& c : consumers_)
-    if (c->fetcher.joinable()) c->fetcher.join();
+    if (c->kv_watcher) kvWatcher_Stop(c->kv_watcher);
 }
 
 void NatsTransport::close() {
   consuming_ = false;
+  // Drained subscriptions hand back what nats.c still held (see stop_consuming).
   for (auto& c : consumers_)
+    if (c->subscription && !c->options.pull)
+      natsSubscription_WaitForDrainCompletion(c->subscription.get(), 2'000);
+  for (auto& c : consumers_) {
+    if (c->kv_watcher) kvWatcher_Stop(c->kv_watcher);
     if (c->fetcher.joinable()) c->fetcher.join();
+    if (c->watch_thread.joinable()) c->watch_thread.join();
+  }
   // Acks of finished handlers are on their way; make sure they reach the server.
   if (sub_conn_) natsConnection_FlushTimeout(sub_conn_.get(), 2'000);
   for (auto& c : consumers_) release_unsettled(c.get());
@@ -702,6 +930,15 @@ void NatsTransport::close() {
   replies_.close_all();
   pub_acks_.close_all();
   while (loops_running_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (auto& bucket : buckets_) {
+    auto& impl = bucket->impl();
+    std::unique_lock lock(impl.mutex);
+    kvStore_Destroy(std::exchange(impl.store, nullptr));
+  }
+  for (auto& c : consumers_) {
+    kvWatcher_Destroy(std::exchange(c->kv_watcher, nullptr));
+    kvStore_Destroy(std::exchange(c->kv_store, nullptr));
+  }
   if (sub_conn_) natsConnection_Close(sub_conn_.get());
   if (pub_conn_) natsConnection_Close(pub_conn_.get());
   for (auto& c : consumers_) c->subscription.reset();
@@ -741,14 +978,38 @@ Task<void> NatsTransport::publish(OutgoingMessage message) {
 Task<void> NatsTransport::publish_jetstream(OutgoingMessage message) {
   auto timeout =
       message.timeout.count() > 0 ? message.timeout : broker_->settings().publish_timeout;
+  // While reconnecting, nats.c would buffer the message and send it later, after this publish
+  // may have given up on its PubAck: an outcome nobody knows. Wait for the connection
+  // instead, and fail before sending if it does not come back in time.
+  if (natsConnection_Status(pub_conn_.get()) != NATS_CONN_STATUS_CONNECTED) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (open_ && natsConnection_Status(pub_conn_.get()) != NATS_CONN_STATUS_CONNECTED &&
+           std::chrono::steady_clock::now() < deadline)
+      co_await sleep(std::chrono::milliseconds(10));
+    if (natsConnection_Status(pub_conn_.get()) != NATS_CONN_STATUS_CONNECTED)
+      throw PublishError(fmt::format(
+          "nats: not connected to {} within {} ms; the JetStream publish to '{}' was not sent",
+          url_.public_hosts(), timeout.count(), message.destination));
+  }
   auto* target = static_cast<const TargetOptions*>(message.native.get());
   auto msg = make_msg(message, true, "");
-  std::string key = fmt::format("{}", static_cast<const void*>(msg.get()));
-  auto pending = pub_acks_.add(key);
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MaxWait = timeout.count();
-  if (target && !target->expect_stream.empty()) po.ExpectStream = target->expect_stream.c_str();
+  if (target && !target->stream.expect_stream.empty())
+    po.ExpectStream = target->stream.expect_stream.c_str();
+  if (target && !target->stream.wait_for_ack) {
+    natsMsg* raw = msg.release();
+    natsStatus s = js_PublishMsgAsync(pub_js_.get(), &raw, &po);
+    if (s != NATS_OK) {
+      if (raw) natsMsg_Destroy(raw);
+      throw PublishError(fmt::format("nats: JetStream publish to '{}' failed: {}",
+                                     message.destination, status_text(s)));
+    }
+    co_return;
+  }
+  std::string key = fmt::format("{}", static_cast<const void*>(msg.get()));
+  auto pending = pub_acks_.add(key);
   natsMsg* raw = msg.release();
   natsStatus s = js_PublishMsgAsync(pub_js_.get(), &raw, &po);
   if (s != NATS_OK) {
@@ -809,6 +1070,8 @@ Broker::Stats NatsTransport::stats() const {
   s.reconnects = reconnects_;
   s.disconnects = disconnects_;
   s.slow_consumer_events = slow_consumer_events_;
+  s.async_publish_failures = async_publish_failures_;
+  s.dead_lettered = dead_lettered_;
   if (open_) {
     for (const auto& c : consumers_) {
       std::int64_t dropped = 0;
@@ -838,16 +1101,116 @@ PublisherTarget to_subject(std::string subject) {
                          std::make_shared<TargetOptions>(TargetOptions{Source::core, {}}));
 }
 
-PublisherTarget to_stream(std::string subject, std::string expect_stream) {
+PublisherTarget to_stream(std::string subject, StreamPublish options) {
   return PublisherTarget(std::move(subject), std::make_shared<TargetOptions>(TargetOptions{
-                                                 Source::jetstream, std::move(expect_stream)}));
+                                                 Source::jetstream, std::move(options)}));
+}
+
+// --- Key-Value ------------------------------------------------------------------------------
+
+KeyValue::KeyValue(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KeyValue::~KeyValue() = default;
+
+const std::string& KeyValue::bucket() const noexcept {
+  return impl_->config.bucket;
+}
+
+namespace {
+[[noreturn]] void bucket_not_open(const std::string& bucket) {
+  throw BrokerNotRunning(
+      fmt::format("key-value bucket '{}' is not open: the broker is not running", bucket));
+}
+}  // namespace
+
+std::optional<std::string> KeyValue::get(const std::string& key) {
+  std::shared_lock lock(impl_->mutex);
+  if (impl_->in_memory) {
+    auto it = impl_->memory.find(key);
+    if (it == impl_->memory.end()) return std::nullopt;
+    return it->second;
+  }
+  if (!impl_->store) bucket_not_open(bucket());
+  kvEntry* entry = nullptr;
+  natsStatus s = kvStore_Get(&entry, impl_->store, key.c_str());
+  if (s == NATS_NOT_FOUND) return std::nullopt;
+  check(s, fmt::format("nats: get '{}' from bucket '{}'", key, bucket()));
+  std::string value(static_cast<const char*>(kvEntry_Value(entry)),
+                    static_cast<std::size_t>(kvEntry_ValueLen(entry)));
+  kvEntry_Destroy(entry);
+  return value;
+}
+
+std::uint64_t KeyValue::put(const std::string& key, std::string_view value) {
+  if (impl_->in_memory) {
+    std::unique_lock lock(impl_->mutex);
+    impl_->memory[key] = std::string(value);
+    return ++impl_->memory_revision;
+  }
+  std::shared_lock lock(impl_->mutex);
+  if (!impl_->store) bucket_not_open(bucket());
+  std::uint64_t revision = 0;
+  check<PublishError>(kvStore_Put(&revision, impl_->store, key.c_str(), value.data(),
+                                  static_cast<int>(value.size())),
+                      fmt::format("nats: put '{}' into bucket '{}'", key, bucket()));
+  return revision;
+}
+
+void KeyValue::erase(const std::string& key) {
+  if (impl_->in_memory) {
+    std::unique_lock lock(impl_->mutex);
+    impl_->memory.erase(key);
+    return;
+  }
+  std::shared_lock lock(impl_->mutex);
+  if (!impl_->store) bucket_not_open(bucket());
+  check<PublishError>(kvStore_Delete(impl_->store, key.c_str()),
+                      fmt::format("nats: delete '{}' from bucket '{}'", key, bucket()));
+}
+
+KeyValue& KeyValues::bucket(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = buckets_.find(name);
+  if (it == buckets_.end())
+    throw std::out_of_range(fmt::format(
+        "no key-value bucket '{}' was declared: call broker.key_value({{.bucket = \"{}\"}})", name,
+        name));
+  return *it->second;
+}
+
+void KeyValues::add(std::shared_ptr<KeyValue> bucket) {
+  std::lock_guard lock(mutex_);
+  buckets_[bucket->bucket()] = std::move(bucket);
+}
+
+std::vector<std::shared_ptr<KeyValue>> KeyValues::all() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<KeyValue>> out;
+  for (const auto& [_, b] : buckets_) out.push_back(b);
+  return out;
 }
 
 Broker::Broker(std::string url, BrokerSettings settings, BrokerOptions options)
     : BasicBroker(std::make_unique<BrokerCore>(
           std::make_unique<NatsTransport>(std::move(url), std::move(options)),
-          std::move(settings))) {}
+          std::move(settings))) {
+  core_->dependencies().provide(std::make_shared<KeyValues>());
+}
 Broker::~Broker() = default;
+
+std::shared_ptr<KeyValue> Broker::key_value(KeyValueConfig config) {
+  if (config.bucket.empty()) throw ConfigError("a key-value bucket needs a name");
+  auto impl = std::make_unique<KeyValue::Impl>();
+  impl->config = std::move(config);
+  auto bucket = std::make_shared<KeyValue>(std::move(impl));
+  core_->dependencies().resolve<KeyValues>()->add(bucket);
+  return bucket;
+}
+
+bool Broker::wait_for_pub_acks(std::chrono::milliseconds timeout) {
+  if (auto* t = dynamic_cast<NatsTransport*>(&core_->transport()))
+    return t->wait_for_pub_acks(timeout);
+  return true;
+}
 
 Broker::Stats Broker::stats() const {
   if (auto* t = dynamic_cast<const NatsTransport*>(&core_->transport())) return t->stats();

@@ -21,9 +21,10 @@ Headers outgoing_headers(const OutgoingMessage& message, bool jetstream) {
   if (!message.message_id.empty() && message.message_id != message.correlation_id)
     out.add(std::string(headers::message_id), message.message_id);
   if (jetstream) {
-    const std::string& id =
-        message.message_id.empty() ? message.correlation_id : message.message_id;
-    if (!id.empty()) out.add(std::string(kMsgIdHeader), id);
+    // Not the correlation id: results of one request share it, and the stream would store
+    // only the first of them. A publish without a message id gets a fresh one.
+    out.add(std::string(kMsgIdHeader),
+            message.message_id.empty() ? generate_id() : message.message_id);
   }
   for (const auto& [name, value] : message.headers) out.set(name, value);
   return out;

@@ -7,6 +7,8 @@
 //                 the NATS reply (not a header).
 //   JetStream:    the same plus a `reply_to` header (the NATS reply carries the PubAck), and
 //                 Nats-Msg-Id for deduplication (ours; FastStream sets none by default).
+//                 It is the message id, never the correlation id: a handler's results carry
+//                 the request's correlation id, and deduplication would drop all but one.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,14 +19,17 @@
 namespace faststream::nats {
 
 inline constexpr std::string_view kMsgIdHeader = "Nats-Msg-Id";
-// Headers of ours on a dead-lettered message.
-inline constexpr std::string_view kDeadLetterReason = "x-faststream-dead-letter-reason";
-inline constexpr std::string_view kDeadLetterSubject = "x-faststream-original-subject";
-inline constexpr std::string_view kDeadLetterDeliveries = "x-faststream-deliveries";
+// Headers of ours on a dead-lettered message (the Redis backend uses the same prefix).
+inline constexpr std::string_view kDeadLetterReason = "x-dead-letter-reason";
+inline constexpr std::string_view kDeadLetterSource = "x-dead-letter-source";  // the subject
+inline constexpr std::string_view kDeadLetterStream = "x-dead-letter-stream";
+inline constexpr std::string_view kDeadLetterSequence = "x-dead-letter-sequence";
+inline constexpr std::string_view kDeadLetterDeliveries = "x-dead-letter-deliveries";
 
 // The headers of an outgoing message, in order: content-type, correlation_id, (JetStream)
-// reply_to, message_id when it differs from the correlation id, Nats-Msg-Id (JetStream),
-// then the user's (which win over ours when they repeat a name).
+// reply_to, message_id when it differs from the correlation id, Nats-Msg-Id (JetStream: the
+// message id, or a fresh UUID when none was given), then the user's (which win over ours when
+// they repeat a name).
 Headers outgoing_headers(const OutgoingMessage& message, bool jetstream);
 
 // The fields FastStream reads from an incoming message.

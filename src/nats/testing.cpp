@@ -72,9 +72,15 @@ class NatsTestTransport final : public Transport {
     return nullptr;
   }
 
+  // Key-Value buckets are maps in memory here; watches are not fed (use the real server).
   void start(BrokerCore& broker) override {
     broker_ = &broker;
     running_ = true;
+    if (broker.dependencies().contains(typeid(KeyValues)))
+      for (auto& bucket : broker.dependencies().resolve<KeyValues>()->all()) {
+        std::unique_lock lock(bucket->impl().mutex);
+        bucket->impl().in_memory = true;
+      }
   }
   void stop_consuming() override {}
   void close() override {
@@ -102,6 +108,7 @@ class NatsTestTransport final : public Transport {
     std::map<std::string, std::vector<Target>> competing;  // queue group / durable consumer
     for (auto& s : broker_->subscribers()) {
       const auto& o = options_of(s->config());
+      if (o.kv) continue;  // key filters are not subjects
       auto plan = plan_subject(s->config().destination);
       if (!subject_matches(plan.subject, subject)) continue;
       if (o.stream) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -34,6 +35,17 @@ const SubscriberOptions& options_of(const SubscriberConfig& config);
 // Checks a subscriber's NATS options (throws ConfigError naming the subject).
 void validate_subscriber(const SubscriberConfig& config);
 
+// A bucket handle's state: bound to nats.c's kvStore by the real transport, or to a map by
+// TestBroker's.
+struct KeyValue::Impl {
+  KeyValueConfig config;
+  std::shared_mutex mutex;
+  kvStore* store = nullptr;  // guarded by mutex
+  bool in_memory = false;
+  std::map<std::string, std::string, std::less<>> memory;
+  std::uint64_t memory_revision = 0;
+};
+
 class NatsTransport;
 class NatsMessage;
 
@@ -50,9 +62,16 @@ struct Consumer {
   // releasing them at close. Guards every use of their natsMsg.
   std::mutex unsettled_mutex;
   std::unordered_map<NatsMessage*, std::chrono::steady_clock::time_point> unsettled;
-  std::atomic<bool> slow{false};  // in slow-consumer state (logged once per episode)
+  // Key-Value watches: the bucket, the watcher and the thread reading it.
+  kvStore* kv_store = nullptr;
+  kvWatcher* kv_watcher = nullptr;
+  std::thread watch_thread;
   bool jetstream() const noexcept { return options.stream.has_value(); }
+  bool key_value() const noexcept { return options.kv.has_value(); }
 };
+
+// Creates the bucket (declare) or binds to it; throws naming the bucket.
+kvStore* open_bucket(jsCtx* js, const KeyValueConfig& config);
 
 class NatsTransport final : public Transport {
  public:
@@ -79,6 +98,12 @@ class NatsTransport final : public Transport {
   Logger& logger();
   bool open() const noexcept { return open_; }
 
+  // A failed JetStream message past its dead-letter limit: publish it to the dead-letter
+  // subject, wait for the PubAck, then Term the original (Nak if the publish failed).
+  // Takes `raw`.
+  void dead_letter(Consumer* consumer, natsMsg* raw, OutgoingMessage letter);
+  bool wait_for_pub_acks(std::chrono::milliseconds timeout);
+
   // nats.c callbacks (static trampolines call these).
   void on_message(Consumer* consumer, natsMsg* raw);
   void on_reply(natsMsg* raw);
@@ -92,6 +117,11 @@ class NatsTransport final : public Transport {
   void declare_streams();
   void subscribe(Consumer* consumer);
   void fetch_loop(Consumer* consumer);
+  void watch_loop(Consumer* consumer);
+  void bind_buckets(BrokerCore& broker);
+  void spawn_tracked(Task<void> task, const char* what);
+  static Task<void> send_dead_letter(NatsTransport* self, Consumer* consumer, natsMsg* raw,
+                                     OutgoingMessage letter);
   Task<void> lease_loop();
   void deliver_blocking(Consumer* consumer, MessagePtr message);
   void release_unsettled(Consumer* consumer);
@@ -117,7 +147,9 @@ class NatsTransport final : public Transport {
   // JetStream publishes waiting for their PubAck, keyed by the natsMsg's address.
   core::ReplyRegistry pub_acks_;
 
+  std::vector<std::shared_ptr<KeyValue>> buckets_;  // declared with Broker::key_value
   std::atomic<std::uint64_t> reconnects_{0}, disconnects_{0}, slow_consumer_events_{0};
+  std::atomic<std::uint64_t> async_publish_failures_{0}, dead_lettered_{0};
   std::atomic<int> loops_running_{0};
 };
 

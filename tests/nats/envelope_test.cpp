@@ -41,7 +41,12 @@ TEST(NatsEnvelope, JetStreamAddsReplyToAndMsgId) {
   auto h = nats::outgoing_headers(m, true);
   EXPECT_EQ(names(h), (std::vector<std::string>{"content-type", "correlation_id", "reply_to",
                                                 "Nats-Msg-Id"}));
-  EXPECT_EQ(h.get("Nats-Msg-Id"), "c-1");  // the correlation id serves as message id
+  // Without a message id: a fresh one, not the correlation id (results of one request share
+  // that, and the stream would keep only the first).
+  auto generated = std::string(*h.get("Nats-Msg-Id"));
+  EXPECT_NE(generated, "c-1");
+  EXPECT_EQ(generated.size(), 36u);
+  EXPECT_NE(*nats::outgoing_headers(m, true).get("Nats-Msg-Id"), generated);
   m.message_id = "m-9";
   h = nats::outgoing_headers(m, true);
   EXPECT_EQ(h.get("message_id"), "m-9");

@@ -7,6 +7,7 @@
 #include <faststream/nats.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <mutex>
 #include <set>
 
@@ -341,9 +342,16 @@ TEST(NatsJetStream, MessageIdDeduplicatesRetriedPublishes) {
   options.message_id = "order-43";
   broker.publish(order("D-2"), nats::to_stream(subject), options).get();
   EXPECT_EQ(raw.stream(stream)->messages, 2u);
+  // Two messages sharing a correlation id (a handler's results do) are both stored.
+  faststream::PublishOptions same_correlation;
+  same_correlation.correlation_id = "shared";
+  broker.publish(order("D-4"), nats::to_stream(subject), same_correlation).get();
+  broker.publish(order("D-5"), nats::to_stream(subject), same_correlation).get();
+  EXPECT_EQ(raw.stream(stream)->messages, 4u);
   // The expected stream is checked by the server.
-  EXPECT_THROW(broker.publish(order("D-3"), nats::to_stream(subject, "OTHER")).get(),
-               faststream::PublishError);
+  EXPECT_THROW(
+      broker.publish(order("D-3"), nats::to_stream(subject, {.expect_stream = "OTHER"})).get(),
+      faststream::PublishError);
   broker.stop();
 }
 
@@ -618,5 +626,290 @@ TEST(NatsSecurity, CredentialsStayOutOfLogsAndDocs) {
     std::string what = e.what();
     EXPECT_EQ(what.find("not-it"), std::string::npos) << what;
     EXPECT_NE(what.find("127.0.0.1"), std::string::npos) << what;
+  }
+}
+
+TEST(NatsJetStream, AMessageFailingTooOftenIsDeadLettered) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("DLQ"), work = unique("work"), dead = unique("dead");
+  nats::Broker broker(server.url(), fs_test::silent());
+  nats::Stream s{.name = stream, .subjects = {work, dead}, .storage = nats::Storage::memory};
+  std::atomic<int> attempts{0};
+  broker
+      .subscriber(work, {.stream = s,
+                         .durable = "worker",
+                         .ack_wait = 2s,
+                         .dead_letter_after = 2,
+                         .dead_letter_subject = dead})
+      .ack_policy(faststream::AckPolicy::nack_on_error)
+      .handle([&](const Order&) {
+        ++attempts;
+        throw std::runtime_error("payment service down");
+      });
+  std::mutex mutex;
+  std::vector<std::map<std::string, std::string>> letters;
+  std::vector<std::string> letter_ids;
+  broker.subscriber(dead, {.stream = s, .durable = "morgue"})
+      .handle([&](const Order& o, nats::Message& m) {
+        std::lock_guard lock(mutex);
+        std::map<std::string, std::string> h;
+        for (const auto& [k, v] : m.headers()) h[k] = v;
+        h["correlation_id"] = m.correlation_id();
+        letters.push_back(h);
+        letter_ids.push_back(o.id);
+      });
+  broker.start();
+  faststream::PublishOptions options;
+  options.correlation_id = "dl-corr";
+  broker.publish(order("DL-1"), nats::to_stream(work), options).get();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return letters.size() == 1;
+  }));
+  ASSERT_TRUE(eventually([&] { return raw.consumer(stream, "worker").first == 0; }));
+  std::this_thread::sleep_for(300ms);  // terminated: no third attempt
+  auto stats = broker.stats();
+  broker.stop();
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(stats.dead_lettered, 1u);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letter_ids[0], "DL-1");
+  auto& h = letters[0];
+  EXPECT_NE(h["x-dead-letter-reason"].find("payment service down"), std::string::npos)
+      << h["x-dead-letter-reason"];
+  EXPECT_NE(h["x-dead-letter-reason"].find("delivered 2 times (limit 2)"), std::string::npos);
+  EXPECT_EQ(h["x-dead-letter-source"], work);
+  EXPECT_EQ(h["x-dead-letter-stream"], stream);
+  EXPECT_EQ(h["x-dead-letter-deliveries"], "2");
+  EXPECT_EQ(h["correlation_id"], "dl-corr");
+}
+
+TEST(NatsJetStream, ADeadLetterNobodyStoresIsNakdNotLost) {
+  auto& server = shared_server();
+  const auto stream = unique("NODLQ"), work = unique("work");
+  nats::Broker broker(server.url(), fs_test::silent());
+  std::atomic<int> attempts{0};
+  broker
+      .subscriber(work, {.stream = nats::Stream{.name = stream, .storage = nats::Storage::memory},
+                         .durable = "w",
+                         .dead_letter_after = 1,
+                         .dead_letter_subject = unique("unstored")})
+      .handle([&](const Order&) {
+        ++attempts;
+        throw std::runtime_error("fails");
+      });
+  broker.start();
+  broker.publish(order("K-1"), nats::to_stream(work)).get();
+  // No stream stores the dead-letter subject: the publish fails, the original is Nak'd and
+  // comes back (reject_on_error would have terminated it, the dead letter overrides that).
+  ASSERT_TRUE(eventually([&] { return attempts >= 3; }, 10s));
+  auto stats = broker.stats();
+  broker.stop();
+  EXPECT_EQ(stats.dead_lettered, 0u);
+}
+
+TEST(NatsJetStream, FastPathPublishesAreAckedInTheBackground) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("FAST"), subject = unique("fast");
+  raw.add_stream(stream, subject);
+  nats::Broker broker(server.url(), fs_test::silent());
+  broker.start();
+  constexpr int kCount = 2000;
+  for (int i = 0; i < kCount; ++i)
+    broker
+        .publish(order("F-" + std::to_string(i)), nats::to_stream(subject, {.wait_for_ack = false}))
+        .get();
+  broker.publish(order("lost"), nats::to_stream(unique("unstored"), {.wait_for_ack = false})).get();
+  ASSERT_TRUE(broker.wait_for_pub_acks(10s));
+  EXPECT_EQ(raw.stream(stream)->messages, static_cast<std::uint64_t>(kCount));
+  ASSERT_TRUE(eventually([&] { return broker.stats().async_publish_failures == 1; }));
+  broker.stop();
+}
+
+namespace {
+struct Setting {
+  std::string value;
+};
+FASTSTREAM_MODEL(Setting, value);
+}  // namespace
+
+TEST(NatsKeyValue, AWatchSeesCurrentValuesThenChangesAndHandlersGetTheBucket) {
+  auto& server = shared_server();
+  const auto bucket = unique("settings");
+  const nats::KeyValueConfig config{.bucket = bucket, .storage = nats::Storage::memory};
+  nats::Broker broker(server.url(), quiet());
+  auto kv = broker.key_value(config);
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  auto record = [&](std::vector<std::string>& into) {
+    return [&](const std::string& body, nats::Message& m) {
+      std::lock_guard lock(mutex);
+      EXPECT_EQ(m.source(), nats::Source::kv);
+      into.push_back(m.subject() + "=" + body + "@" + std::to_string(m.stream_sequence()) +
+                     (m.kv_operation() == nats::KvOperation::del ? " (deleted)" : ""));
+    };
+  };
+  broker.subscriber("app.>", {.kv = nats::KvWatch{.bucket = config}}).handle(record(seen));
+  // A handler updates the bucket through the injected handle.
+  const auto in = unique("cfg");
+  broker.subscriber(in).handle(
+      [bucket](const Setting& s, faststream::Depends<nats::KeyValues> kvs) {
+        kvs->bucket(bucket).put_value("app.mode", s);
+      });
+  auto count = [&](std::vector<std::string>& v) {
+    std::lock_guard lock(mutex);
+    return v.size();
+  };
+  broker.start();
+  kv->put("app.a", "one");
+  ASSERT_TRUE(eventually([&] { return count(seen) == 1; }));
+  broker.publish(Setting{"fast"}, in).get();
+  ASSERT_TRUE(eventually([&] { return count(seen) == 2; }));
+  kv->put("other.key", "not watched");
+  kv->erase("app.a");
+  ASSERT_TRUE(eventually([&] { return count(seen) == 3; }));
+  EXPECT_EQ(kv->get_value<Setting>("app.mode")->value, "fast");
+  EXPECT_EQ(kv->get("app.a"), std::nullopt);
+  EXPECT_EQ(kv->get("other.key"), "not watched");
+  broker.stop();
+  EXPECT_EQ(seen, (std::vector<std::string>{"app.a=one@1", R"(app.mode={"value":"fast"}@2)",
+                                            "app.a=@4 (deleted)"}));
+  EXPECT_THROW(kv->get("app.a"), faststream::BrokerNotRunning);
+
+  // A new watch gets the current values first (deletes skipped on request).
+  nats::Broker again(server.url(), quiet());
+  std::vector<std::string> later;
+  again.subscriber("app.>", {.kv = nats::KvWatch{.bucket = config, .ignore_deletes = true}})
+      .handle(record(later));
+  again.start();
+  ASSERT_TRUE(eventually([&] { return count(later) == 1; }));
+  std::this_thread::sleep_for(200ms);
+  again.stop();
+  EXPECT_EQ(later, std::vector<std::string>{R"(app.mode={"value":"fast"}@2)"});
+}
+
+TEST(NatsReconnect, SubscriptionsAndDurablesSurviveAServerRestart) {
+  NatsServer server;  // its own: it is restarted (JetStream's file store survives)
+  const std::string stream = "RESTART", js_subject = "restart.js", core_subject = "restart.core";
+  nats::Broker broker(server.url(), quiet(faststream::LogLevel::off),
+                      {.reconnect_wait = std::chrono::milliseconds(100)});
+  std::mutex mutex;
+  std::multiset<std::string> js_seen, core_seen;
+  auto count = [&](std::multiset<std::string>& s) {
+    std::lock_guard lock(mutex);
+    return s.size();
+  };
+  broker.subscriber(js_subject, {.stream = nats::Stream{.name = stream}, .durable = "keeper"})
+      .handle([&](const Order& o) {
+        std::lock_guard lock(mutex);
+        js_seen.insert(o.id);
+      });
+  broker.subscriber(core_subject).handle([&](const Order& o) {
+    std::lock_guard lock(mutex);
+    core_seen.insert(o.id);
+  });
+  broker.start();
+  for (int i = 0; i < 50; ++i)
+    broker.publish(order("A-" + std::to_string(i)), nats::to_stream(js_subject)).get();
+  broker.publish(order("C-1"), core_subject).get();
+  ASSERT_TRUE(eventually([&] { return count(js_seen) == 50 && count(core_seen) == 1; }));
+
+  server.stop();
+  ASSERT_TRUE(eventually([&] { return broker.stats().disconnects >= 2; }));
+  // During the outage: a JetStream publish fails clearly (no PubAck in time)...
+  faststream::PublishOptions short_wait;
+  short_wait.timeout = 300ms;
+  EXPECT_THROW(broker.publish(order("X"), nats::to_stream(js_subject), short_wait).get(),
+               faststream::PublishError);
+  // ...a core publish is buffered by nats.c (it does not fail).
+  EXPECT_NO_THROW(broker.publish(order("C-buffered"), core_subject).get());
+
+  server.start();
+  ASSERT_TRUE(eventually([&] { return broker.stats().reconnects >= 2; }, 15s));
+  for (int i = 0; i < 50; ++i)
+    broker.publish(order("B-" + std::to_string(i)), nats::to_stream(js_subject)).get();
+  // The core subscription is back: a message published now arrives.
+  ASSERT_TRUE(eventually([&] {
+    broker.publish(order("C-2"), core_subject).get();
+    return count(core_seen) >= 2 && core_seen.count("C-2") > 0;
+  }));
+  ASSERT_TRUE(eventually([&] { return count(js_seen) >= 100; }, 15s));
+  std::this_thread::sleep_for(200ms);
+  broker.stop();
+  std::set<std::string> distinct(js_seen.begin(), js_seen.end());
+  EXPECT_EQ(distinct.size(), 100u);  // nothing lost (the failed "X" was never stored)
+  EXPECT_EQ(distinct.count("X"), 0u);
+}
+
+TEST(NatsJetStream, SigtermInABacklogLeavesNothingHandledButUnackedAndLosesNothing) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("SIGTERM"), subject = unique("sigterm");
+  constexpr int kMessages = 400;
+  raw.add_stream(stream, subject);
+  {
+    nats::Broker producer(server.url(), quiet());
+    producer.start();
+    for (int i = 0; i < kMessages; ++i)
+      producer
+          .publish(order("T-" + std::to_string(i)),
+                   nats::to_stream(subject, {.wait_for_ack = false}))
+          .get();
+    ASSERT_TRUE(producer.wait_for_pub_acks(10s));
+    producer.stop();
+  }
+  std::mutex mutex;
+  std::multiset<std::string> handled;
+  auto count = [&] {
+    std::lock_guard lock(mutex);
+    return handled.size();
+  };
+  auto declare = [&](nats::Broker& broker, bool pull) {
+    nats::SubscriberOptions options{.stream = nats::Stream{.name = stream, .declare = false},
+                                    .durable = pull ? "drain-pull" : "drain-push",
+                                    .ack_wait = 30s};
+    if (pull) options.pull = nats::Pull{.batch = 50};
+    broker.subscriber(subject, options).max_workers(4).handle([&](const Order& o) {
+      std::this_thread::sleep_for(3ms);
+      std::lock_guard lock(mutex);
+      handled.insert(o.id);
+    });
+  };
+  for (bool pull : {false, true}) {
+    {
+      std::lock_guard lock(mutex);
+      handled.clear();
+    }
+    {
+      nats::Broker broker(server.url(), quiet());
+      faststream::App app{broker};
+      declare(broker, pull);
+      app.after_startup([&] {
+        std::thread([&] {
+          eventually([&] { return count() >= 50; });
+          std::raise(SIGTERM);  // what `kill` or Ctrl+C sends the service
+        }).detach();
+      });
+      ASSERT_EQ(app.run(), 0);
+      const std::size_t done = count();
+      ASSERT_LT(done, static_cast<std::size_t>(kMessages)) << "the signal came too late";
+      EXPECT_EQ(broker.core().subscribers().front()->stats().acked, done);
+    }
+    // The service comes back and handles the rest: nothing lost, no duplicates (a message
+    // handled but not acked would come again). What was delivered but not handled went back
+    // with Nak, so it arrives now, not after ack_wait (30 s).
+    nats::Broker again(server.url(), quiet());
+    declare(again, pull);
+    again.start();
+    ASSERT_TRUE(eventually([&] { return count() >= static_cast<std::size_t>(kMessages); }, 10s))
+        << (pull ? "pull" : "push") << ": " << count() << " of " << kMessages;
+    std::this_thread::sleep_for(200ms);
+    again.stop();
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(std::set<std::string>(handled.begin(), handled.end()).size(),
+              static_cast<std::size_t>(kMessages));
+    EXPECT_EQ(handled.size(), static_cast<std::size_t>(kMessages)) << "duplicates";
   }
 }

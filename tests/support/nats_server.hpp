@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -38,12 +39,13 @@ class NatsServer {
     // Ports are found free, then bound by the server: another process may take one between.
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = free_port();
-      do monitor_port_ = free_port();
-      while (monitor_port_ == port_);
+      monitor_port_ = free_port();
+      if (monitor_port_ == port_) continue;
       if (start_process()) return;
     }
     // The destructor will not run: say what the server said, then clean up.
-    const std::string said = tail_of(dir_ + "/nats.out") + tail_of(dir_ + "/nats.log");
+    const std::string said =
+        piece_of(dir_ + "/nats.out", true) + piece_of(dir_ + "/nats.log", false);
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
     throw std::runtime_error("nats-server did not start: " + said);
@@ -93,6 +95,10 @@ class NatsServer {
   }
 
  private:
+  // A name of this server's own: readiness checks that the port answering is this process's,
+  // not another server's that took it.
+  std::string name() const { return "faststream-test-" + std::to_string(port_); }
+
   bool start_process() {
     std::vector<std::string> args{"nats-server",
                                   "--addr",
@@ -105,9 +111,15 @@ class NatsServer {
                                   "--store_dir",
                                   dir_ + "/js",
                                   "--log",
-                                  dir_ + "/nats.log"};
+                                  dir_ + "/nats.log",
+                                  "--server_name",
+                                  name()};
     args.insert(args.end(), extra_.begin(), extra_.end());
+    // Built before fork: the child of a threaded process should only exec.
     const std::string out_path = dir_ + "/nats.out";
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid < 0) return false;
     if (pid == 0) {
@@ -116,69 +128,89 @@ class NatsServer {
       // reported there, not in the log) goes to a file beside the log.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       const int null_fd = ::open("/dev/null", O_RDWR);
-      const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(null_fd, STDIN_FILENO);
       ::dup2(out_fd >= 0 ? out_fd : null_fd, STDOUT_FILENO);
       ::dup2(out_fd >= 0 ? out_fd : null_fd, STDERR_FILENO);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       ::execvp("nats-server", argv.data());
       ::execv("/usr/sbin/nats-server", argv.data());  // Debian's place, if not on PATH
       ::_exit(127);
     }
     pid_ = pid;
-    // Ready when /healthz says so with JetStream up (usually ~10-50 ms); 10 s for slow CI.
+    // Ready when /healthz says so with JetStream up and the client port greets with this
+    // server's name (usually ~10-50 ms); 10 s for slow CI.
     for (int i = 0; i < 1000; ++i) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;  // exited: a port taken or bad arguments
         return false;
       }
-      if (healthy()) return true;
+      if (healthy() && greets()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     stop();
     return false;
   }
 
-  // The last lines of a file of the server's, for error messages.
-  static std::string tail_of(const std::string& path) {
+  // A piece of a file of the server's, for error messages: the start of its stderr (a bad
+  // flag is named before the usage text), the end of its log.
+  static std::string piece_of(const std::string& path, bool head) {
     std::ifstream in(path, std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return text.size() > 600 ? text.substr(text.size() - 600) : text;
+    constexpr std::size_t limit = 400;
+    if (text.size() <= limit) return text;
+    return head ? text.substr(0, limit) + "..." : "..." + text.substr(text.size() - limit);
   }
 
-  // One HTTP/1.0 GET of /healthz?js-enabled-only=true on the monitoring port; true on 200.
-  bool healthy() const {
+  // A connection to 127.0.0.1:port with 1 s timeouts (a wedged server must not hang the
+  // test); -1 when refused.
+  static int connect_to(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
-    timeval timeout{1, 0};  // a wedged server must not hang the test
+    if (fd < 0) return -1;
+    timeval timeout{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(monitor_port_));
-    bool ok = false;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-      const std::string request =
-          "GET /healthz?js-enabled-only=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-      if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-          static_cast<ssize_t>(request.size())) {
-        std::string response;
-        char buf[512];
-        ssize_t n = 0;
-        while (response.find("\r\n") == std::string::npos &&
-               (n = ::recv(fd, buf, sizeof buf, 0)) > 0)
-          response.append(buf, static_cast<std::size_t>(n));
-        // "HTTP/1.0 200 OK" or "HTTP/1.1 200 OK"
-        const auto space = response.find(' ');
-        ok = space != std::string::npos && response.compare(space + 1, 3, "200") == 0;
-      }
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  // The first line the peer sends (after `request`, if any); empty on error.
+  static std::string first_line(int port, const std::string& request = "") {
+    const int fd = connect_to(port);
+    if (fd < 0) return "";
+    std::string line;
+    if (request.empty() || ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+                               static_cast<ssize_t>(request.size())) {
+      char buf[1024];
+      ssize_t n = 0;
+      while (line.find("\r\n") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0)
+        line.append(buf, static_cast<std::size_t>(n));
     }
     ::close(fd);
-    return ok;
+    const auto end = line.find("\r\n");
+    return end == std::string::npos ? "" : line.substr(0, end);
+  }
+
+  // GET /healthz?js-enabled-only=true on the monitoring port answers 200.
+  bool healthy() const {
+    const std::string status = first_line(
+        monitor_port_, "GET /healthz?js-enabled-only=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    const auto space = status.find(' ');  // "HTTP/1.1 200 OK"
+    return space != std::string::npos && status.compare(space + 1, 4, "200 ") == 0;
+  }
+
+  // The client port's INFO line names this server.
+  bool greets() const {
+    const std::string info = first_line(port_);
+    return info.rfind("INFO ", 0) == 0 &&
+           info.find("\"server_name\":\"" + name() + "\"") != std::string::npos;
   }
 
   std::vector<std::string> extra_;
