@@ -3,7 +3,7 @@
 #
 #   make demo       build and run the example service on the embedded broker
 #   make test       build everything, run every test (g++ tree, ASan+UBSan tree, clang check)
-#   make test-tsan  the memory-broker tests under ThreadSanitizer
+#   make test-tsan  the memory-broker and NATS tests under ThreadSanitizer
 #   make bench      the benchmarks (pinned to one core), results in BENCHMARKS.md
 #   make asyncapi   the example service's AsyncAPI documents: build/asyncapi.json and .yaml
 #   make install    install headers, library, CMake package and pkg-config files (PREFIX)
@@ -45,8 +45,9 @@ test-fuzz: deps
 
 test-tsan: deps
 	@cmake --preset tsan >/dev/null
-	@cmake --build --preset tsan -j $(JOBS) --target faststream_memory_tests
-	ctest --preset tsan -j $(CTEST_JOBS) -L memory
+	@cmake --build --preset tsan -j $(JOBS) --target faststream_memory_tests faststream_nats_it \
+	  faststream_nats_unit_tests faststream_nats_testbroker_it
+	ctest --preset tsan -j $(CTEST_JOBS) -L 'memory|nats'
 
 bench: build
 	bash bench/run.sh

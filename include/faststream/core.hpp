@@ -232,6 +232,10 @@ class BrokerCore {
   // Starts the runtime, checks every subscriber's dependencies and path parameters, then
   // the transport. Throws ConfigError for wrong declarations.
   void start();
+  // Starts only what publishing and requests need: the declared subscribers are set aside and
+  // never consume. For a process that only sends (the CLI's `publish` against a real broker),
+  // so it does not compete with the running service for its messages.
+  void start_publisher();
   // Graceful: stop consuming, let in-flight handlers finish (up to graceful_timeout), settle,
   // close the transport, stop the runtime. Idempotent.
   void stop();

@@ -173,6 +173,9 @@ struct OutgoingMessage {
   std::shared_ptr<const void> native;
   // How long the publish may wait on backpressure; 0 = the broker's publish_timeout.
   std::chrono::milliseconds timeout{0};
+  // An answer to a request's reply_to: someone waits for it, so backends that batch writes
+  // send it at once.
+  bool is_reply = false;
 
   // FastStream's headers as they go on the wire: content-type, correlation_id, reply_to.
   Headers wire_headers() const;

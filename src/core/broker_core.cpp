@@ -92,6 +92,16 @@ Executor& BrokerCore::workers() {
   return impl_->runtime.workers();
 }
 
+void BrokerCore::start_publisher() {
+  {
+    std::lock_guard lock(impl_->lifecycle);
+    if (impl_->running) return;
+    for (auto& s : impl_->subscribers) impl_->set_aside.push_back(std::move(s));
+    impl_->subscribers.clear();
+  }
+  start();
+}
+
 void BrokerCore::start() {
   std::lock_guard lock(impl_->lifecycle);
   if (impl_->running) return;

@@ -17,6 +17,7 @@ struct BrokerCore::Impl {
   BrokerSettings settings;
   Logger logger;
   std::vector<std::unique_ptr<SubscriberCore>> subscribers;
+  std::vector<std::unique_ptr<SubscriberCore>> set_aside;  // start_publisher()
   std::vector<PublisherSpec> publishers;
   std::vector<std::shared_ptr<Middleware>> middlewares;
   detail::DependencyRegistry dependencies;

@@ -34,9 +34,13 @@ void apply_url(BrokerCore& broker, const std::string& flag) {
   }
 }
 
-void start_or_explain(BrokerCore& broker) {
+void start_or_explain(BrokerCore& broker, bool publisher_only = false) {
   try {
-    broker.start();
+    if (publisher_only) {
+      broker.start_publisher();
+    } else {
+      broker.start();
+    }
   } catch (const ConfigError& e) {
     throw CliError(fmt::format("the service's declarations are wrong: {}", e.what()));
   } catch (const std::exception& e) {
@@ -92,7 +96,8 @@ int publish_command(BrokerCore& broker, const std::string& destination, const st
                     bool rpc, double timeout_seconds) {
   validate_for_destination(broker, destination, body);
   // Subscribers of an in-process broker run here, so the message is handled before we exit.
-  start_or_explain(broker);
+  // With a real broker they stay off: the running service consumes, not this process.
+  start_or_explain(broker, broker.transport().protocol() != "memory");
   int code = 0;
   try {
     OutgoingMessage out;
@@ -185,7 +190,7 @@ int App::main(int argc, char** argv) {
   auto* publish = cli.add_subcommand(
       "publish",
       "Send one message through the app's broker (an in-process broker runs the app's "
-      "subscribers first)");
+      "subscribers first; with a real broker only the running service consumes)");
   publish->add_option("destination", destination, "Where to send it (channel, subject, ...)")
       ->required();
   publish->add_option("message", body, "The message as JSON, e.g. '{\"id\": \"A-1\"}'")->required();

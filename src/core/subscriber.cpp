@@ -558,6 +558,7 @@ Task<void> SubscriberCore::Impl::core_step(Context& ctx) {
     OutgoingMessage empty;
     empty.destination = ctx.message().reply_to();
     empty.correlation_id = ctx.message().correlation_id();
+    empty.is_reply = true;
     co_await broker->publish(std::move(empty));
   }
 }
@@ -571,7 +572,7 @@ Task<void> SubscriberCore::Impl::publish_result(Context& ctx, const HandlerSpec&
   for (const auto& t : config.publishes_to) targets.push_back(&t);
   const bool reply = !config.no_reply && !incoming.reply_to().empty();
   std::size_t remaining = targets.size() + (reply ? 1 : 0);
-  auto take = [&](std::string destination, std::shared_ptr<const void> native) {
+  auto take = [&](std::string destination, std::shared_ptr<const void> native, bool is_reply) {
     // The last target takes the encoded message itself; the others get copies.
     OutgoingMessage out;
     if (--remaining == 0) {
@@ -581,10 +582,11 @@ Task<void> SubscriberCore::Impl::publish_result(Context& ctx, const HandlerSpec&
     }
     out.destination = std::move(destination);
     out.native = std::move(native);
+    out.is_reply = is_reply;
     return out;
   };
-  for (const auto* t : targets) co_await broker->publish(take(t->destination, t->native));
-  if (reply) co_await broker->publish(take(incoming.reply_to(), nullptr));
+  for (const auto* t : targets) co_await broker->publish(take(t->destination, t->native, false));
+  if (reply) co_await broker->publish(take(incoming.reply_to(), nullptr, true));
 }
 
 std::string SubscriberCore::Impl::apply_error_policy(Message& message) {

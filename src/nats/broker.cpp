@@ -269,6 +269,9 @@ void reconnected_trampoline(natsConnection* nc, void* closure) {
   (void)nc;
   static_cast<NatsTransport*>(closure)->on_reconnected("connection");
 }
+void closed_trampoline(natsConnection*, void* closure) {
+  static_cast<NatsTransport*>(closure)->on_closed();
+}
 }  // namespace
 
 // --- Transport ------------------------------------------------------------------------------
@@ -365,7 +368,7 @@ const SubscriberCore* NatsTransport::find_subscriber(const BrokerCore& broker,
   return nullptr;
 }
 
-OptionsPtr NatsTransport::make_options(const std::string& name) {
+OptionsPtr NatsTransport::make_options(const std::string& name, bool send_asap) {
   natsOptions* raw = nullptr;
   check(natsOptions_Create(&raw), "nats: cannot create options");
   OptionsPtr opts(raw);
@@ -399,7 +402,29 @@ OptionsPtr NatsTransport::make_options(const std::string& name) {
   natsOptions_SetErrorHandler(raw, error_trampoline, this);
   natsOptions_SetDisconnectedCB(raw, disconnected_trampoline, this);
   natsOptions_SetReconnectedCB(raw, reconnected_trampoline, this);
+  natsOptions_SetClosedCB(raw, closed_trampoline, this);
+  if (send_asap) natsOptions_SetSendAsap(raw, true);
   return opts;
+}
+
+void NatsTransport::connect(ConnectionPtr& connection, const std::string& name, bool send_asap) {
+  auto opts = make_options(name, send_asap);
+  natsConnection* raw = nullptr;
+  natsStatus s = natsConnection_Connect(&raw, opts.get());
+  if (s != NATS_OK)
+    throw std::runtime_error(
+        fmt::format("cannot connect to nats at {}: {}", url_.public_hosts(), status_text(s)));
+  {
+    std::lock_guard lock(closed_mutex_);
+    ++connections_open_;
+  }
+  connection.reset(raw);
+}
+
+void NatsTransport::on_closed() {
+  std::lock_guard lock(closed_mutex_);
+  --connections_open_;
+  closed_cv_.notify_all();
 }
 
 void NatsTransport::start(BrokerCore& broker) {
@@ -415,17 +440,9 @@ void NatsTransport::start(BrokerCore& broker) {
     consumers_.push_back(std::move(c));
   }
   try {
-    natsConnection* raw = nullptr;
-    auto sub_opts = make_options(options_.connection_name);
-    natsStatus s = natsConnection_Connect(&raw, sub_opts.get());
-    if (s != NATS_OK)
-      throw std::runtime_error(
-          fmt::format("cannot connect to nats at {}: {}", url_.public_hosts(), status_text(s)));
-    sub_conn_.reset(raw);
-    auto pub_opts = make_options(options_.connection_name + "-publish");
-    check(natsConnection_Connect(&raw, pub_opts.get()),
-          fmt::format("cannot connect to nats at {}", url_.public_hosts()));
-    pub_conn_.reset(raw);
+    connect(sub_conn_, options_.connection_name, false);
+    connect(pub_conn_, options_.connection_name + "-publish", false);
+    connect(rpc_conn_, options_.connection_name + "-rpc", true);
     open_ = true;
 
     jsOptions js_opts;
@@ -444,9 +461,9 @@ void NatsTransport::start(BrokerCore& broker) {
     reply_prefix_ = inbox;
     natsInbox_Destroy(inbox);
     natsSubscription* sub = nullptr;
-    // On the publishing connection: the server answers "no responders" to the connection
-    // that sent the request, on its own subscription to the reply subject.
-    check(natsConnection_Subscribe(&sub, pub_conn_.get(), (reply_prefix_ + ".*").c_str(),
+    // On the connection that sends requests: the server answers "no responders" to the
+    // connection that sent the request, on its own subscription to the reply subject.
+    check(natsConnection_Subscribe(&sub, rpc_conn_.get(), (reply_prefix_ + ".*").c_str(),
                                    reply_trampoline, this),
           "nats: reply subscription");
     reply_sub_.reset(sub);
@@ -738,8 +755,7 @@ void NatsTransport::deliver_blocking(Consumer* c, MessagePtr message) {
       if (c->jetstream()) {
         message->nack();
       } else {
-        logger().warning("nats: a message on '{}' arrived while stopping and was not handled",
-                         message->destination());
+        ++c->dropped_on_stop;  // logged once, at close
       }
       return;
     }
@@ -870,12 +886,21 @@ void NatsTransport::on_async_error(natsSubscription* sub, natsStatus status) {
     ++slow_consumer_events_;
     for (auto& c : consumers_) {
       if (c->subscription.get() != sub) continue;
+      std::uint64_t events = 0;
+      {
+        std::lock_guard lock(c->slow_mutex);
+        ++c->slow_unlogged;
+        auto now = std::chrono::steady_clock::now();
+        if (now - c->slow_logged < std::chrono::seconds(1)) return;
+        c->slow_logged = now;
+        events = std::exchange(c->slow_unlogged, 0);
+      }
       std::int64_t dropped = 0;
       natsSubscription_GetDropped(sub, &dropped);
       logger().warning(
-          "nats: subscriber '{}' is a slow consumer: nats.c's pending limit ({} messages) is "
-          "full and it drops messages ({} so far){}",
-          c->core->config().destination, c->options.pending_msgs_limit, dropped,
+          "nats: subscriber '{}' is a slow consumer: nats.c's pending limit ({} messages) was "
+          "hit {} time(s) since the last report and it drops messages ({} so far){}",
+          c->core->config().destination, c->options.pending_msgs_limit, events, dropped,
           c->jetstream() ? "; JetStream redelivers them after ack_wait" : "");
       return;
     }
@@ -923,7 +948,14 @@ void NatsTransport::close() {
   }
   // Acks of finished handlers are on their way; make sure they reach the server.
   if (sub_conn_) natsConnection_FlushTimeout(sub_conn_.get(), 2'000);
-  for (auto& c : consumers_) release_unsettled(c.get());
+  for (auto& c : consumers_) {
+    release_unsettled(c.get());
+    if (auto n = c->dropped_on_stop.exchange(0))
+      logger().warning(
+          "nats: {} message(s) for '{}' arrived while stopping and were not handled (core NATS "
+          "is at-most-once)",
+          n, c->core->config().destination);
+  }
   if (sub_conn_) natsConnection_FlushTimeout(sub_conn_.get(), 2'000);
   if (pub_conn_) natsConnection_FlushTimeout(pub_conn_.get(), 2'000);
   open_ = false;
@@ -939,14 +971,22 @@ void NatsTransport::close() {
     kvWatcher_Destroy(std::exchange(c->kv_watcher, nullptr));
     kvStore_Destroy(std::exchange(c->kv_store, nullptr));
   }
-  if (sub_conn_) natsConnection_Close(sub_conn_.get());
-  if (pub_conn_) natsConnection_Close(pub_conn_.get());
+  if (rpc_conn_) natsConnection_FlushTimeout(rpc_conn_.get(), 2'000);
+  for (auto* conn : {sub_conn_.get(), pub_conn_.get(), rpc_conn_.get()})
+    if (conn) natsConnection_Close(conn);
+  {
+    std::unique_lock lock(closed_mutex_);
+    if (!closed_cv_.wait_for(lock, std::chrono::seconds(10),
+                             [this] { return connections_open_ <= 0; }))
+      logger().error("nats: connections not closed after 10 s");
+  }
   for (auto& c : consumers_) c->subscription.reset();
   reply_sub_.reset();
   sub_js_.reset();
   pub_js_.reset();
   sub_conn_.reset();
   pub_conn_.reset();
+  rpc_conn_.reset();
 }
 
 MsgPtr NatsTransport::make_msg(const OutgoingMessage& m, bool jetstream, const std::string& reply) {
@@ -969,7 +1009,8 @@ Task<void> NatsTransport::publish(OutgoingMessage message) {
     co_return;
   }
   auto msg = make_msg(message, false, message.reply_to);
-  natsStatus s = natsConnection_PublishMsg(pub_conn_.get(), msg.get());
+  natsStatus s =
+      natsConnection_PublishMsg(message.is_reply ? rpc_conn_.get() : pub_conn_.get(), msg.get());
   if (s != NATS_OK)
     throw PublishError(
         fmt::format("nats: publish to '{}' failed: {}", message.destination, status_text(s)));
@@ -1049,7 +1090,7 @@ Task<MessagePtr> NatsTransport::request(OutgoingMessage message,
       co_await publish_jetstream(std::move(message));
     } else {
       auto msg = make_msg(message, false, reply);
-      natsStatus s = natsConnection_PublishMsg(pub_conn_.get(), msg.get());
+      natsStatus s = natsConnection_PublishMsg(rpc_conn_.get(), msg.get());
       if (s != NATS_OK)
         throw PublishError(
             fmt::format("nats: request to '{}' failed: {}", destination, status_text(s)));

@@ -62,6 +62,12 @@ struct Consumer {
   // releasing them at close. Guards every use of their natsMsg.
   std::mutex unsettled_mutex;
   std::unordered_map<NatsMessage*, std::chrono::steady_clock::time_point> unsettled;
+  std::atomic<std::uint64_t> dropped_on_stop{0};  // core messages nats.c held at stop
+  // Slow-consumer warnings: nats.c reports every time the limit is hit again; at most one
+  // line per second per subscriber, with the count since the last one.
+  std::mutex slow_mutex;
+  std::chrono::steady_clock::time_point slow_logged{};
+  std::uint64_t slow_unlogged = 0;
   // Key-Value watches: the bucket, the watcher and the thread reading it.
   kvStore* kv_store = nullptr;
   kvWatcher* kv_watcher = nullptr;
@@ -111,9 +117,11 @@ class NatsTransport final : public Transport {
   void on_async_error(natsSubscription* sub, natsStatus status);
   void on_disconnected(const char* role);
   void on_reconnected(const char* role);
+  void on_closed();
 
  private:
-  OptionsPtr make_options(const std::string& name);
+  OptionsPtr make_options(const std::string& name, bool send_asap = false);
+  void connect(ConnectionPtr& connection, const std::string& name, bool send_asap);
   void declare_streams();
   void subscribe(Consumer* consumer);
   void fetch_loop(Consumer* consumer);
@@ -133,6 +141,14 @@ class NatsTransport final : public Transport {
   BrokerCore* broker_ = nullptr;
   ConnectionPtr sub_conn_;
   ConnectionPtr pub_conn_;
+  // Requests, their replies and handlers' answers: sent at once (nats.c's SendAsap), where
+  // pub_conn_ batches writes for throughput.
+  ConnectionPtr rpc_conn_;
+  // nats.c calls back on its own thread until a connection's closed callback: close() waits
+  // for it before the transport may go away.
+  std::mutex closed_mutex_;
+  std::condition_variable closed_cv_;
+  int connections_open_ = 0;  // guarded by closed_mutex_
   JetStreamPtr sub_js_;
   JetStreamPtr pub_js_;
   std::vector<std::unique_ptr<Consumer>> consumers_;

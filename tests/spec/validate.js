@@ -5,7 +5,9 @@
 // and contain what EXPECTATIONS says: every subscriber and publisher with its operation and
 // action, the $ref of each payload into components/schemas and that schema's `required`
 // list, the reply of handlers answering to reply_to (3.0), the info and server, no
-// forbidden text (credentials), and no operation the expectations do not list.
+// forbidden text (credentials), and no operation the expectations do not list. An endpoint
+// that has `bindings` must have exactly those operation bindings (null: none), e.g.
+// {"nats": {"queue": "workers", "bindingVersion": "0.1.0"}}; without it they are not checked.
 //
 // Exit status: 0 all documents pass; 1 a check failed (lines "CHECK FAILED ..."); 2 usage
 // or I/O error. Modules come from NODE_PATH (the npm ci fixture of tests/spec).
@@ -25,6 +27,11 @@ function check(condition, message) {
 const has = (o, k) => o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, k);
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const show = (v) => JSON.stringify(v);
+// Equal data whatever the key order.
+const sorted = (v) => (Array.isArray(v) ? v.map(sorted)
+  : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]))
+    : v);
+const sameData = (a, b) => same(sorted(a), sorted(b));
 
 function resolve(raw, ref) {
   check(typeof ref === 'string' && ref.startsWith('#/'), `not a local $ref: ${show(ref)}`);
@@ -71,6 +78,17 @@ function checkPayloads(raw, names, expected, where) {
   }
 }
 
+// The operation's bindings (3.0 operation, 2.6 publish/subscribe), when the endpoint says.
+function checkBindings(op, e, where) {
+  if (!has(e, 'bindings')) return;
+  if (e.bindings === null) {
+    check(!has(op, 'bindings'), `${where}: unexpected bindings ${show(op.bindings)}`);
+  } else {
+    check(has(op, 'bindings') && sameData(op.bindings, e.bindings),
+      `${where}: bindings ${show(op.bindings)}, expected ${show(e.bindings)}`);
+  }
+}
+
 function checkCommon(raw, text, exp, version) {
   check(raw.asyncapi === version, `asyncapi is ${show(raw.asyncapi)}, expected ${version}`);
   check(has(raw, 'info') && raw.info.title === exp.info.title && raw.info.version === exp.info.version,
@@ -102,6 +120,7 @@ function checkRawV3(raw, exp) {
     const op = raw.operations[e.operation];
     const action = e.kind === 'subscriber' ? 'receive' : 'send';
     check(op.action === action, `${where}: action ${show(op.action)}, expected ${action}`);
+    checkBindings(op, e, where);
     check(has(raw.channels, e.channel), `${where}: no channel ${e.channel}`);
     const channel = raw.channels[e.channel];
     check(has(op, 'channel') && resolve(raw, op.channel.$ref) === channel,
@@ -159,6 +178,7 @@ function checkRawV2(raw, exp) {
     check(!has(channel, other), `${where}: unexpected ${other} operation`);
     const op = channel[section];
     check(op.operationId === e.operation, `${where}: operationId ${show(op.operationId)}, expected ${e.operation}`);
+    checkBindings(op, e, where);
     check(has(op, 'message'), `${where}: no message`);
     const refs = has(op.message, 'oneOf') ? op.message.oneOf : [op.message];
     const names = refs.map((m, i) => {
@@ -189,6 +209,17 @@ function checkParsed(document, exp, version) {
       if (!has(p, 'required')) continue;
       const schema = payloads.find((s) => s.id() === p.schema);
       check(same(schema.required() ?? null, p.required), `${where}: ${p.schema} required ${show(schema.required())}`);
+    }
+    if (has(e, 'bindings')) {
+      const want = e.bindings ?? {};
+      const protocols = op.bindings().all().map((b) => b.protocol()).sort();
+      check(same(protocols, Object.keys(want).sort()), `${where}: bindings for ${show(protocols)}, expected ${show(Object.keys(want).sort())}`);
+      for (const [protocol, value] of Object.entries(want)) {
+        const binding = op.bindings().get(protocol);
+        const { bindingVersion, ...rest } = value;
+        check(binding.version() === (bindingVersion ?? 'latest') && sameData(binding.value(), rest),
+          `${where}: ${protocol} binding ${show(binding.value())} version ${show(binding.version())}, expected ${show(value)}`);
+      }
     }
     if (v3) {
       const reply = op.reply();

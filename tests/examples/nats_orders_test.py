@@ -1,0 +1,260 @@
+"""Runs examples/nats_orders against a nats-server of its own, drives it with the binary's own
+`publish` and `publish --rpc`, watches the wire with a bare NATS client, and stops it with
+SIGTERM (exit 0 after a graceful stop). Every check can fail on its own.
+
+usage: nats_orders_test.py NATS_ORDERS_BINARY
+
+Against a real broker the publish command only sends: the app's subscribers stay off in its
+process, so only the service handles the messages (checked: the publishing processes print
+nothing of the handlers, and the reply is the service's).
+"""
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+BIN = sys.argv[1]
+failures = []
+
+
+def check(name, condition, detail=""):
+    print(("ok   " if condition else "FAIL ") + name, flush=True)
+    if not condition:
+        failures.append(name)
+        print("     " + str(detail).replace("\n", "\n     "), flush=True)
+
+
+def wait_until(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    return predicate()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+        return json.load(r)
+
+
+@contextlib.contextmanager
+def nats_server(tmp):
+    """JetStream on free ports, ready when /healthz says so and the client port greets with
+    this server's name (not another's that took the port); stops only its own pid."""
+    exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    for _ in range(5):
+        port, http = free_port(), free_port()
+        name = f"nats-orders-test-{port}"
+        proc = subprocess.Popen([exe, "--addr", "127.0.0.1", "--port", str(port), "--http_port",
+                                 str(http), "--jetstream", "--store_dir", f"{tmp}/js",
+                                 "--server_name", name, "--log", f"{tmp}/nats.log"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def ready():
+            with contextlib.suppress(OSError, ValueError):
+                if http_json(http, "/healthz?js-enabled-only=true").get("status") != "ok":
+                    return False
+                with socket.create_connection(("127.0.0.1", port), 1) as s:
+                    return f'"server_name":"{name}"' in s.makefile("rb").readline().decode()
+            return False
+
+        if wait_until(lambda: proc.poll() is not None or ready()) and proc.poll() is None:
+            break
+        proc.kill()
+        proc.wait()
+    else:
+        log = f"{tmp}/nats.log"
+        sys.exit("nats-server did not start: " + (open(log).read()[-2000:] if os.path.exists(log) else ""))
+    try:
+        yield port, http
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Observer:
+    """A bare NATS client (the text protocol, with headers) recording every message published
+    on some subjects, whichever process published it."""
+
+    def __init__(self, port, subjects):
+        self.sock = socket.create_connection(("127.0.0.1", port), 5)
+        self.reader = self.sock.makefile("rb")
+        self.reader.readline()  # INFO
+        subs = "".join(f"SUB {s} {i}\r\n" for i, s in enumerate(subjects, 1))
+        self.sock.sendall(('CONNECT {"verbose":false,"headers":true,"protocol":1}\r\n' + subs +
+                           "PING\r\n").encode())
+        line = self.reader.readline()
+        if not line.startswith(b"PONG"):  # the subscriptions are in place once PONG is back
+            raise RuntimeError(f"observer: {line!r}")
+        self.sock.settimeout(None)
+        self.lock = threading.Lock()
+        self.messages = []  # (subject, headers, body as JSON)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        with contextlib.suppress(OSError, ValueError):
+            for line in iter(self.reader.readline, b""):
+                parts = line.split()
+                if parts[:1] == [b"PING"]:
+                    self.sock.sendall(b"PONG\r\n")
+                elif parts[:1] in ([b"MSG"], [b"HMSG"]):
+                    header_len = int(parts[-2]) if parts[0] == b"HMSG" else 0
+                    total = int(parts[-1])
+                    data = self.reader.read(total + 2)[:total]
+                    headers = dict(h.split(": ", 1) for h in
+                                   data[:header_len].decode().split("\r\n")[1:] if ": " in h)
+                    with self.lock:
+                        self.messages.append((parts[1].decode(), headers,
+                                              json.loads(data[header_len:])))
+
+    def on(self, subject):
+        with self.lock:
+            return [(h, body) for s, h, body in self.messages if s == subject]
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+def order(oid, *items):
+    return json.dumps({"id": oid, "customer": "test",
+                       "items": [{"sku": s, "quantity": q, "price": p} for s, q, p in items]})
+
+
+def publish(url, *args):
+    return subprocess.run([BIN, "publish", *args, "--url", url], capture_output=True, text=True,
+                          timeout=30)
+
+
+def consumer_state(http):
+    for account in http_json(http, "/jsz?streams=true&consumers=true").get("account_details", []):
+        for stream in account.get("stream_detail", []):
+            if stream["name"] == "ORDERS":
+                billing = [c for c in stream.get("consumer_detail", []) if c["name"] == "billing"]
+                return stream["state"]["messages"], (billing[0] if billing else None)
+    return 0, None
+
+
+with tempfile.TemporaryDirectory() as tmp, nats_server(tmp) as (port, http):
+    url = f"nats://127.0.0.1:{port}"
+    out_path, err_path = f"{tmp}/service.out", f"{tmp}/service.err"
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        service = subprocess.Popen([BIN, "--url", url], stdout=out, stderr=err,
+                                   env={k: v for k, v in os.environ.items() if k != "FASTSTREAM_URL"})
+    read = lambda path: open(path).read()  # noqa: E731
+    observer = None
+    try:
+        wait_until(lambda: "started" in read(err_path) or service.poll() is not None)
+        check("the service starts on the server given by --url",
+              service.poll() is None and re.search(r"broker started: nats nats://127\.0\.0\.1:"
+                                                    rf"{port} with 4 subscriber", read(err_path)),
+              read(err_path))
+        if service.poll() is not None:
+            sys.exit(1)
+        observer = Observer(port, ["shop.receipts", "shop.notices"])
+
+        # Two orders through the stream: one accepted, one over the auto-accept limit.
+        a = publish(url, "shop.orders.web", order("A-1", ("TEA-1", 2, 3)))
+        b = publish(url, "shop.orders.store",
+                    order("B-2", ("TVS-1", 1, 1499.5), ("CAB-2", 2, 0.25)))
+        check("publish sends both orders (exit 0)", a.returncode == b.returncode == 0,
+              a.stderr + b.stderr)
+        check("the publishing processes consume nothing themselves",
+              "board" not in a.stdout + b.stdout and "quote" not in a.stdout + b.stdout,
+              a.stdout + b.stdout)
+        board = wait_until(lambda: all(line in read(out_path) for line in (
+            "board order=A-1 channel=web items=1", "board order=B-2 channel=store items=2")))
+        check("the service's core subscriber gets each order with {channel} from the subject",
+              board, read(out_path))
+
+        receipts = wait_until(lambda: len(observer.on("shop.receipts")) >= 2 and
+                              observer.on("shop.receipts"))
+        got = sorted(body["order_id"] for _, body in receipts or [])
+        check("the durable pull consumer bills each order once (one receipt each)",
+              got == ["A-1", "B-2"], receipts)
+        by_id = {body["order_id"]: (h, body) for h, body in receipts or []}
+        check("receipts are typed Receipts with the model's rules (accepted up to 1000)",
+              by_id.get("A-1", (0, 0))[1] == {"order_id": "A-1", "accepted": True, "total": 6.0}
+              and by_id.get("B-2", (0, 0))[1] ==
+              {"order_id": "B-2", "accepted": False, "total": 1500.0}, by_id)
+        check("receipts carry FastStream's headers (content-type, correlation_id)",
+              all(h.get("content-type") == "application/json" and h.get("correlation_id")
+                  for h, _ in receipts or []), receipts)
+
+        notices = wait_until(lambda: len(observer.on("shop.notices")) >= 2 and
+                             observer.on("shop.notices"))
+        texts = sorted((body["order_id"], body["text"]) for _, body in notices or [])
+        check("the queue group turns each receipt into one notice (declared publisher)",
+              texts == [("A-1", "accepted"), ("B-2", "on hold")], notices)
+
+        def all_acked():
+            stored, billing = consumer_state(http)
+            return (stored == 2 and billing and billing["ack_floor"]["stream_seq"] == 2 and
+                    billing["num_ack_pending"] == 0 and billing["num_pending"] == 0)
+
+        check("JetStream stored both orders and the durable consumer acked both",
+              wait_until(all_acked), consumer_state(http))
+
+        # Request/reply: the binary prints the typed reply.
+        q = publish(url, "--rpc", "shop.quote", order("Q-3", ("PEN-7", 4, 2.5)))
+        check("publish --rpc prints exactly the service's Receipt as JSON (exit 0)",
+              q.returncode == 0 and json.loads(q.stdout.strip() or "null") ==
+              {"order_id": "Q-3", "accepted": True, "total": 10.0}, q.stdout + q.stderr)
+        check("the service answered the quote",
+              wait_until(lambda: "quote order=Q-3" in read(out_path)), read(out_path))
+
+        bad = publish(url, "shop.orders.web", '{"id": "", "customer": "x", "items": []}')
+        check("publish refuses an invalid order against the model, naming the fields (exit 1)",
+              bad.returncode == 1 and "invalid message for subscriber 'shop.orders.*'" in bad.stderr
+              and "id: " in bad.stderr and "items: " in bad.stderr, bad.stderr)
+        check("nothing invalid reached the stream", consumer_state(http)[0] == 2,
+              consumer_state(http))
+
+        # A graceful stop on SIGTERM, exit code 0.
+        service.send_signal(signal.SIGTERM)
+        try:
+            code = service.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            code = "no exit within 20 s"
+        log = read(err_path)
+        check("SIGTERM: the service drains and exits 0",
+              code == 0 and "received signal 15" in log and "broker stopped" in log,
+              f"exit {code}\n{log}")
+        check("the service logged no error",
+              not re.search(r"^\S+ \S+ (error|critical) ", log, re.M), log)
+        _, billing = consumer_state(http)
+        check("the durable consumer and its position outlive the service",
+              billing and billing["ack_floor"]["stream_seq"] == 2, billing)
+    finally:
+        if observer:
+            observer.close()
+        if service.poll() is None:
+            service.kill()
+            service.wait()
+        print("--- service stdout\n" + read(out_path) + "--- service stderr\n" + read(err_path))
+
+if failures:
+    print(f"{len(failures)} check(s) failed: {failures}")
+    sys.exit(1)
+print("ok: nats_orders ran against nats-server, answered, and stopped gracefully")
