@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv
   redis-server libhiredis-dev
-  nats-server libnats-dev
+  nats-server libnats-dev openssl
 )
 
 # One dpkg-query call: a package it lists as not installed, or does not list at all, is missing.

@@ -8,6 +8,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <set>
 
@@ -912,4 +915,102 @@ TEST(NatsJetStream, SigtermInABacklogLeavesNothingHandledButUnackedAndLosesNothi
               static_cast<std::size_t>(kMessages));
     EXPECT_EQ(handled.size(), static_cast<std::size_t>(kMessages)) << "duplicates";
   }
+}
+
+TEST(NatsSecurity, TokenAuthAndSeveralServers) {
+  NatsServer server({"--auth", "t0ken-secret"});
+  // The first server of the list is not there: nats.c goes on to the next one.
+  const int dead_port = fs_test::free_port();
+  const std::string url = "nats://t0ken-secret@127.0.0.1:" + std::to_string(dead_port) +
+                          ",127.0.0.1:" + std::to_string(server.port());
+  nats::Broker broker(url, quiet(faststream::LogLevel::info));
+  std::atomic<int> handled{0};
+  broker.subscriber("token.orders").handle([&](const Order&) { ++handled; });
+  testing::internal::CaptureStderr();
+  broker.start();
+  broker.publish(order("T-1"), "token.orders").get();
+  eventually([&] { return handled == 1; });
+  broker.stop();
+  std::string logs = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(logs.find("t0ken-secret"), std::string::npos) << logs;
+  faststream::App app{broker, {.title = "token"}};
+  auto doc = faststream::asyncapi::generate(broker.core(), app.info());
+  EXPECT_EQ(doc.find("t0ken-secret"), std::string::npos) << doc;
+  nats::Broker wrong("nats://not-the-token@127.0.0.1:" + std::to_string(server.port()),
+                     quiet(faststream::LogLevel::off));
+  try {
+    wrong.start();
+    FAIL() << "start must fail";
+  } catch (const std::exception& e) {
+    EXPECT_EQ(std::string(e.what()).find("not-the-token"), std::string::npos) << e.what();
+  }
+}
+
+namespace {
+// A CA and a server certificate for 127.0.0.1, made with the openssl command line.
+struct TestCertificates {
+  std::string dir;
+  TestCertificates() {
+    char tmpl[] = "/tmp/faststream-tls-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    const std::string d = dir;
+    const std::string script =
+        "cd " + d +
+        " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=faststream-test-ca "
+        "-keyout ca.key -out ca.pem"
+        " && openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key "
+        "-out server.csr"
+        " && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext"
+        " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-extfile san.ext -out server.pem";
+    if (std::system(("(" + script + ") >/dev/null 2>&1").c_str()) != 0)
+      throw std::runtime_error("openssl could not make the test certificates in " + d);
+  }
+  ~TestCertificates() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+}  // namespace
+
+TEST(NatsSecurity, TlsWithOurOwnCertificateAuthority) {
+  TestCertificates certs;
+  NatsServer server(
+      {"--tls", "--tlscert", certs.dir + "/server.pem", "--tlskey", certs.dir + "/server.key"});
+  const std::string url = "tls://127.0.0.1:" + std::to_string(server.port());
+  nats::Broker broker(url, quiet(), {.tls_ca_file = certs.dir + "/ca.pem"});
+  std::atomic<int> handled{0};
+  broker.subscriber("tls.orders").handle([&](const Order&) { ++handled; });
+  broker.start();
+  broker.publish(order("TLS-1"), "tls.orders").get();
+  EXPECT_TRUE(eventually([&] { return handled == 1; }));
+  broker.stop();
+  // Without our CA the server's certificate is not trusted: start fails, saying why.
+  nats::Broker untrusting(url, quiet(faststream::LogLevel::off));
+  EXPECT_THROW(untrusting.start(), std::runtime_error);
+}
+
+TEST(NatsJetStream, BadInputIsTerminatedAndTheConsumerGoesOn) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("BADJS"), subject = unique("badjs");
+  raw.add_stream(stream, subject);
+  nats::Broker broker(server.url(), fs_test::silent());
+  std::atomic<int> handled{0};
+  auto sub = broker.subscriber(subject, {.stream = nats::Stream{.name = stream, .declare = false},
+                                         .durable = "strict",
+                                         .ack_wait = 500ms});
+  sub.handle([&](const Order&) { ++handled; });
+  broker.start();
+  jsErrCode code{};
+  for (const char* body : {"{broken", R"({"id":"","amount":-1})", R"({"id":"OK-1","amount":1})"})
+    ASSERT_EQ(js_Publish(nullptr, raw.js(), subject.c_str(), body, static_cast<int>(strlen(body)),
+                         nullptr, &code),
+              NATS_OK);
+  ASSERT_TRUE(eventually([&] { return handled == 1 && sub.stats().rejected == 2; }));
+  std::this_thread::sleep_for(1200ms);  // > ack_wait: terminated ones do not come back
+  broker.stop();
+  EXPECT_EQ(sub.stats().received, 3u);
+  EXPECT_EQ(raw.consumer(stream, "strict").first, 0);
 }
