@@ -103,4 +103,24 @@ Task<MessagePtr> ReplyRegistry::wait(std::shared_ptr<Pending> pending, BrokerCor
   }
 }
 
+Task<MessagePtr> request_via_publish(Transport& transport, ReplyRegistry& replies,
+                                     BrokerCore& broker, OutgoingMessage message,
+                                     std::chrono::milliseconds timeout, std::string reply_prefix) {
+  std::string reply_to = reply_prefix + generate_id();
+  auto pending = replies.add(reply_to);
+  const std::string destination = message.destination;
+  message.reply_to = reply_to;
+  std::exception_ptr error;
+  MessagePtr reply;
+  try {
+    co_await transport.publish(std::move(message));
+    reply = co_await replies.wait(pending, broker, timeout, destination);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  replies.remove(reply_to);
+  if (error) std::rethrow_exception(error);
+  co_return reply;
+}
+
 }  // namespace faststream::core

@@ -34,4 +34,11 @@ class ReplyRegistry {
   std::map<std::string, std::shared_ptr<Pending>> pending_;
 };
 
+// For TestBroker transports, whose handlers run inline in publish(): sends `message` with a
+// fresh reply_to under `reply_prefix` through `transport.publish` and waits for the reply that
+// the transport hands to `replies` (complete(reply_to, ...)). Throws like ReplyRegistry::wait.
+Task<MessagePtr> request_via_publish(Transport& transport, ReplyRegistry& replies,
+                                     BrokerCore& broker, OutgoingMessage message,
+                                     std::chrono::milliseconds timeout, std::string reply_prefix);
+
 }  // namespace faststream::core

@@ -11,4 +11,5 @@ list(APPEND FASTSTREAM_SOURCES
   core/version.cpp
   core/cli.cpp
   core/supervisor.cpp
-  core/replies.cpp)
+  core/replies.cpp
+  core/url_text.cpp)

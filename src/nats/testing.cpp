@@ -187,21 +187,9 @@ class NatsTestTransport final : public Transport {
                                        std::chrono::milliseconds timeout) {
     if (self->route(message.destination).empty())
       throw NoResponders(fmt::format("no subscriber listens on '{}'", message.destination));
-    std::string reply_to = std::string(kTestReplyPrefix) + generate_id();
-    auto pending = self->replies_.add(reply_to);
-    const std::string destination = message.destination;
-    message.reply_to = reply_to;
-    std::exception_ptr error;
-    MessagePtr reply;
-    try {
-      co_await self->publish(std::move(message));
-      reply = co_await self->replies_.wait(pending, *self->broker_, timeout, destination);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    self->replies_.remove(reply_to);
-    if (error) std::rethrow_exception(error);
-    co_return reply;
+    co_return co_await core::request_via_publish(*self, self->replies_, *self->broker_,
+                                                 std::move(message), timeout,
+                                                 std::string(kTestReplyPrefix));
   }
 
   Url url_ = parse_url("nats://localhost:4222");

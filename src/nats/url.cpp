@@ -1,5 +1,7 @@
 #include "nats/url.hpp"
 
+#include "core/url_text.hpp"
+
 #include <charconv>
 #include <optional>
 #include <stdexcept>
@@ -7,20 +9,11 @@
 namespace faststream::nats {
 namespace {
 
+using namespace core::url_text;
+
 constexpr std::string_view expected_form =
     "expected nats://[user:password@]host[:port] or nats://token@host[:port], tls://... (TLS), "
     "several servers separated by commas (nats://a:4222,nats://b:4222)";
-
-char lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 bool known_scheme(std::string_view scheme) noexcept {
   return iequals(scheme, "nats") || iequals(scheme, "tls");
@@ -43,89 +36,6 @@ std::string shown(std::string_view url) {
 [[noreturn]] void fail(std::string_view url, std::string_view reason) {
   throw std::invalid_argument("invalid NATS URL '" + shown(url) + "': " + std::string(reason) +
                               "; " + std::string(expected_form));
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool is_alnum(char c) noexcept {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-bool is_unreserved(char c) noexcept {
-  return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-// Percent-decodes `in`; false on a malformed escape (the caller names the part, not its text).
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex_value(in[i + 1]);
-    const int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
-}
-
-std::string percent_encode(std::string_view in) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : in) {
-    if (is_unreserved(c)) {
-      out += c;
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out += '%';
-      out += digits[u >> 4];
-      out += digits[u & 0xf];
-    }
-  }
-  return out;
-}
-
-// A port: decimal digits only, 1 to 65535.
-bool parse_port(std::string_view s, int& port) {
-  if (s.empty() || s.size() > 5) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || ptr != s.data() + s.size() || value < 1 || value > 65535) return false;
-  port = value;
-  return true;
-}
-
-bool valid_hostname(std::string_view host) {
-  for (char c : host)
-    if (!is_unreserved(c)) return false;
-  return true;
-}
-
-bool valid_ipv6(std::string_view host) {
-  if (host.find(':') == std::string_view::npos) return false;
-  const auto zone = host.find('%');  // fe80::1%25eth0
-  for (std::size_t i = 0; i < host.size(); ++i) {
-    const char c = host[i];
-    if (zone != std::string_view::npos && i > zone) {
-      // The zone is still percent-encoded here: "%25eth0".
-      if (!is_unreserved(c) && c != '%') return false;
-    } else if (i < zone && !(hex_value(c) >= 0 || c == ':' || c == '.')) {
-      return false;
-    }
-  }
-  return zone == std::string_view::npos || zone + 1 < host.size();
 }
 
 std::string_view trim(std::string_view s) noexcept {

@@ -168,21 +168,9 @@ class RedisTestTransport final : public Transport {
     if (auto* t = static_cast<const TargetOptions*>(message.native.get())) kind = t->kind;
     if (self->route(kind, message.destination).empty())
       throw NoResponders(fmt::format("no subscriber consumes '{}'", message.destination));
-    std::string reply_to = std::string(kTestReplyPrefix) + generate_id();
-    auto pending = self->replies_.add(reply_to);
-    const std::string destination = message.destination;
-    message.reply_to = reply_to;
-    std::exception_ptr error;
-    MessagePtr reply;
-    try {
-      co_await self->publish(std::move(message));
-      reply = co_await self->replies_.wait(pending, *self->broker_, timeout, destination);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    self->replies_.remove(reply_to);
-    if (error) std::rethrow_exception(error);
-    co_return reply;
+    co_return co_await core::request_via_publish(*self, self->replies_, *self->broker_,
+                                                 std::move(message), timeout,
+                                                 std::string(kTestReplyPrefix));
   }
 
   Url url_ = parse_url("redis://localhost:6379");

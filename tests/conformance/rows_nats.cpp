@@ -116,7 +116,7 @@ std::vector<Row> nats_rows() {
        [] { return std::make_unique<NatsFixture>(false); }},
       // JetStream: persists, a shared durable consumer splits, Nak redelivers, order kept
       // within a consumer.
-      {"JetStream",
+      {"NatsJetStream",
        {.persistence = true,
         .fan_out = true,
         .consumer_groups = true,

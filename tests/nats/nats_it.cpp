@@ -540,10 +540,14 @@ TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
   {
     nats::Broker producer(server.url(), quiet());
     producer.start();
-    for (int i = 1; i <= 5; ++i)
+    for (int i = 1; i <= 4; ++i)
       producer.publish(order("O-" + std::to_string(i)), nats::to_stream(subject)).get();
+    std::this_thread::sleep_for(50ms);
+    producer.publish(order("O-5"), nats::to_stream(subject)).get();
     producer.stop();
   }
+  // O-5 was stored at least 50 ms after O-4: a start time 25 ms before now-ish falls between.
+  const auto between = std::chrono::system_clock::now() - 25ms;
   nats::Broker broker(server.url(), quiet());
   std::mutex mutex;
   std::map<std::string, std::vector<std::string>> got;
@@ -565,18 +569,24 @@ TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
       .handle(record("from4"));
   broker.subscriber(subject, {.stream = existing, .deliver_policy = nats::DeliverPolicy::new_only})
       .handle(record("new"));
+  broker
+      .subscriber(subject, {.stream = existing,
+                            .deliver_policy = nats::DeliverPolicy::by_start_time,
+                            .start_time = between})
+      .handle(record("since"));
   broker.start();
   broker.publish(order("O-6"), nats::to_stream(subject)).get();
   ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(mutex);
     return got["all"].size() == 6 && got["last"].size() == 2 && got["from4"].size() == 3 &&
-           got["new"].size() == 1;
+           got["new"].size() == 1 && got["since"].size() == 2;
   }));
   std::this_thread::sleep_for(100ms);
   broker.stop();
   EXPECT_EQ(got["last"], (std::vector<std::string>{"O-5", "O-6"}));
   EXPECT_EQ(got["from4"], (std::vector<std::string>{"O-4", "O-5", "O-6"}));
   EXPECT_EQ(got["new"], (std::vector<std::string>{"O-6"}));
+  EXPECT_EQ(got["since"], (std::vector<std::string>{"O-5", "O-6"}));
 }
 
 TEST(NatsJetStream, RequestOverAStreamIsAnswered) {
@@ -1013,4 +1023,26 @@ TEST(NatsJetStream, BadInputIsTerminatedAndTheConsumerGoesOn) {
   broker.stop();
   EXPECT_EQ(sub.stats().received, 3u);
   EXPECT_EQ(raw.consumer(stream, "strict").first, 0);
+}
+
+TEST(NatsJetStream, AnExistingStreamKeepsItsSubjectsAndGainsOurs) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("MERGE"), theirs = unique("theirs"), ours = unique("ours");
+  raw.add_stream(stream, theirs);
+  nats::Broker broker(server.url(), fs_test::silent());
+  std::atomic<int> handled{0};
+  broker.subscriber(ours, {.stream = nats::Stream{.name = stream}}).handle([&](const Order&) {
+    ++handled;
+  });
+  broker.start();
+  auto state = raw.stream(stream);
+  ASSERT_TRUE(state);
+  std::set<std::string> subjects(state->subjects.begin(), state->subjects.end());
+  EXPECT_EQ(subjects, (std::set<std::string>{theirs, ours}));
+  broker.publish(order("M-1"), nats::to_stream(ours)).get();
+  broker.publish(order("M-2"), nats::to_stream(theirs)).get();  // still stored
+  EXPECT_TRUE(eventually([&] { return handled == 1; }));
+  EXPECT_EQ(raw.stream(stream)->messages, 2u);
+  broker.stop();
 }

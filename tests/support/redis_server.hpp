@@ -19,24 +19,9 @@
 #include <thread>
 #include <vector>
 
-namespace fs_test {
+#include "support/ports.hpp"
 
-inline int free_tcp_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot bind a free port");
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
+namespace fs_test {
 
 class RedisServer {
  public:
@@ -45,7 +30,7 @@ class RedisServer {
     if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
     for (int attempt = 0; attempt < 5; ++attempt) {
-      port_ = free_tcp_port();
+      port_ = free_port();
       if (start_process()) return;
     }
     throw std::runtime_error("redis-server did not start (see " + dir_ + "/redis.log)");
