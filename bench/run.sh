@@ -14,8 +14,8 @@ echo "== redis: backlog drain, pub/sub, ping-pong vs raw hiredis (its own redis-
 "$bin/faststream_redis_bench" "${BENCH_MESSAGES:-1000000}" "${BENCH_MESSAGES:-1000000}" 10
 echo
 echo "== nats: core pub/sub, JetStream drain, ping-pong vs raw nats.c (its own nats-server -js)"
-# (a) publishes flat out: a subscriber that falls behind becomes a slow consumer, and the
-# framework logs every episode (thousands of lines): counted here, not shown.
+# (a) publishes flat out: a subscriber that falls behind becomes a slow consumer, which the
+# framework logs (at most once a second): counted here, not shown.
 { "$bin/faststream_nats_bench" "${BENCH_MESSAGES:-1000000}" "${BENCH_MESSAGES:-1000000}" 10 \
     2>&1 1>&3 | awk '/is a slow consumer/ { n++; next } { print }
       END { if (n) printf "  (%d slow-consumer warnings from the framework not shown)\n", n }' >&2
