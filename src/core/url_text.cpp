@@ -96,4 +96,32 @@ bool parse_port(std::string_view text, int& port) noexcept {
   return true;
 }
 
+std::string split_host_port(std::string_view authority, HostPort& out,
+                            std::string_view bracket_example) {
+  out = {authority, {}, false};
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return "unterminated IPv6 address (missing ']')";
+    out.host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return "unexpected text after the IPv6 address";
+      out.port = after.substr(1);
+      out.has_port = true;
+    }
+    if (!valid_ipv6(out.host)) return "invalid IPv6 address";
+    return {};
+  }
+  const auto colon = authority.find(':');
+  if (colon != std::string_view::npos) {
+    if (authority.find(':', colon + 1) != std::string_view::npos)
+      return "IPv6 addresses must be in brackets, e.g. " + std::string(bracket_example);
+    out.host = authority.substr(0, colon);
+    out.port = authority.substr(colon + 1);
+    out.has_port = true;
+  }
+  if (!valid_hostname(out.host)) return "invalid host name";
+  return {};
+}
+
 }  // namespace faststream::core::url_text

@@ -21,4 +21,16 @@ bool valid_ipv6(std::string_view host) noexcept;
 // A port: decimal digits only, 1 to 65535.
 bool parse_port(std::string_view text, int& port) noexcept;
 
+// The host and port of an authority "host[:port]" or "[ipv6][:port]" (not decoded yet).
+struct HostPort {
+  std::string_view host;
+  std::string_view port;
+  bool has_port = false;
+};
+// Splits and checks the host's characters; on a problem returns what is wrong (to be named in
+// the caller's error), else an empty string. `bracket_example` shows a bracketed IPv6 URL of
+// the caller's scheme ("nats://[::1]:4222").
+std::string split_host_port(std::string_view authority, HostPort& out,
+                            std::string_view bracket_example);
+
 }  // namespace faststream::core::url_text

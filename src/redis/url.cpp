@@ -94,31 +94,12 @@ Url parse_url(std::string_view url) {
   if (tail.find_first_of("?#") != std::string_view::npos)
     fail(url, "query parameters and fragments are not supported");
 
-  std::string_view host = authority;
-  std::string_view port;
-  bool has_port = false;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) fail(url, "unterminated IPv6 address (missing ']')");
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') fail(url, "unexpected text after the IPv6 address");
-      port = after.substr(1);
-      has_port = true;
-    }
-    if (!valid_ipv6(host)) fail(url, "invalid IPv6 address");
-  } else {
-    const auto colon = authority.find(':');
-    if (colon != std::string_view::npos) {
-      if (authority.find(':', colon + 1) != std::string_view::npos)
-        fail(url, "IPv6 addresses must be in brackets, e.g. redis://[::1]:6379");
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-      has_port = true;
-    }
-    if (!valid_hostname(host)) fail(url, "invalid host name");
-  }
+  HostPort split;
+  if (auto problem = split_host_port(authority, split, "redis://[::1]:6379"); !problem.empty())
+    fail(url, problem);
+  const std::string_view host = split.host;
+  const std::string_view port = split.port;
+  const bool has_port = split.has_port;
   if (!host.empty() && !percent_decode(host, out.host)) fail(url, "invalid IPv6 zone");
   if (has_port) {
     long value = 0;
