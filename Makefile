@@ -60,7 +60,7 @@ install: build
 	cmake --install build/default --prefix $(PREFIX)
 
 format:
-	@git ls-files '*.hpp' '*.cpp' | xargs clang-format -i
+	@git ls-files '*.hpp' '*.cpp' | xargs clang-format-14 -i
 
 clean:
 	rm -rf build

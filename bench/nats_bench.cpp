@@ -50,17 +50,18 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace nats = faststream::nats;
 
-constexpr int kBatch = 256;                 // JetStream fetch size, both sides
-constexpr const char* kStream = "BENCH";    // the stream of (b)
+constexpr int kBatch = 256;               // JetStream fetch size, both sides
+constexpr const char* kStream = "BENCH";  // the stream of (b)
 constexpr const char* kStreamSubject = "bench.js";
 constexpr const char* kJson = "application/json";
 
 // ~100 bytes of JSON; the id carries the message's index (checked for duplicates).
 std::string json_payload(std::size_t i) {
   char buf[200];
-  std::snprintf(buf, sizeof buf,
-                R"({"id":"ORD-%08zu","amount":%zu.5,"note":"leave at the front door, ring twice","qty":%zu})",
-                i, i % 5000, 1 + i % 7);
+  std::snprintf(
+      buf, sizeof buf,
+      R"({"id":"ORD-%08zu","amount":%zu.5,"note":"leave at the front door, ring twice","qty":%zu})",
+      i, i % 5000, 1 + i % 7);
   return buf;
 }
 
@@ -190,8 +191,8 @@ bench::Order decode_by_hand(natsMsg* m, std::string* correlation_id = nullptr) {
     throw std::runtime_error("unexpected content type");
   std::string corr(header(m, "correlation_id"));
   if (correlation_id) *correlation_id = std::move(corr);
-  return decode_json(std::string_view(natsMsg_GetData(m),
-                                      static_cast<std::size_t>(natsMsg_GetDataLength(m))));
+  return decode_json(
+      std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))));
 }
 
 // A message as the framework publishes it (content-type, correlation_id; JetStream adds
@@ -355,14 +356,12 @@ void pubsub(const std::string& url, std::size_t n) {
   auto report = [&](const char* name, const PubSubResult& r, double baseline) {
     char extra[200];
     const std::uint64_t missing = n - std::min<std::uint64_t>(n, r.delivered + r.dropped);
-    std::snprintf(extra, sizeof extra,
-                  "delivered %llu, dropped %llu, unaccounted %llu (published at %.0f/s)",
-                  static_cast<unsigned long long>(r.delivered),
-                  static_cast<unsigned long long>(r.dropped),
-                  static_cast<unsigned long long>(missing), r.publish_rate);
+    std::snprintf(
+        extra, sizeof extra, "delivered %llu, dropped %llu, unaccounted %llu (published at %.0f/s)",
+        static_cast<unsigned long long>(r.delivered), static_cast<unsigned long long>(r.dropped),
+        static_cast<unsigned long long>(missing), r.publish_rate);
     print_rate(name, r.rate, "msg/s", extra, baseline);
-    check(r.delivered + r.dropped == n,
-          std::string(name) + ": delivered + dropped == published");
+    check(r.delivered + r.dropped == n, std::string(name) + ": delivered + dropped == published");
   };
   auto base = raw_pubsub(url, n, true);
   report("baseline: raw nats.c + headers + JSON by hand", base, 0);
@@ -377,8 +376,8 @@ void pubsub(const std::string& url, std::size_t n) {
   report("faststream: raw bytes handler (no decode)", fw_bytes, base.rate);
   auto raw_bytes = raw_pubsub(url, n, false);
   report("raw nats.c, no decode (ceiling)", raw_bytes, base.rate);
-  rows.push_back({"(a) core pub/sub, delivered", base.rate, fw.rate, fw_bytes.rate, raw_bytes.rate,
-                  "msg/s"});
+  rows.push_back(
+      {"(a) core pub/sub, delivered", base.rate, fw.rate, fw_bytes.rate, raw_bytes.rate, "msg/s"});
 }
 
 // --- (b) JetStream backlog drain -------------------------------------------------------------
@@ -423,11 +422,11 @@ void fill_stream(const std::string& url, std::size_t n) {
   nats_ok(js_GetStreamInfo(&si, js.get(), kStream, nullptr, &code), "stream info");
   std::uint64_t stored = si->State.Msgs;
   jsStreamInfo_Destroy(si);
-  std::printf("  filled stream %s (file storage) with %llu messages in %.1f s (%.0f/s, not timed "
-              "below), %llu publish errors\n",
-              kStream, static_cast<unsigned long long>(stored), seconds,
-              static_cast<double>(n) / seconds,
-              static_cast<unsigned long long>(fill_errors.load()));
+  std::printf(
+      "  filled stream %s (file storage) with %llu messages in %.1f s (%.0f/s, not timed "
+      "below), %llu publish errors\n",
+      kStream, static_cast<unsigned long long>(stored), seconds, static_cast<double>(n) / seconds,
+      static_cast<unsigned long long>(fill_errors.load()));
   if (stored != n || fill_errors.load() != 0)
     throw std::runtime_error("the stream does not hold the N messages");
 }
@@ -457,8 +456,8 @@ void check_consumer_settled(jsCtx* js, const char* consumer, const char* name) {
 }
 
 void check_sink(const char* name, const Sink& sink, std::size_t n, bool ids) {
-  check(sink.calls == n, std::string(name) + ": handler calls == N (" +
-                             std::to_string(sink.calls.load()) + ")");
+  check(sink.calls == n,
+        std::string(name) + ": handler calls == N (" + std::to_string(sink.calls.load()) + ")");
   if (ids) {
     auto distinct = sink.distinct();
     check(distinct == n, std::string(name) + ": distinct ids == N (" + std::to_string(distinct) +
@@ -508,10 +507,10 @@ double framework_drain(const std::string& url, std::size_t n, bool typed, const 
                        const char* name) {
   nats::Broker broker(url, settings());
   Sink sink(typed ? n : 0);
-  auto sub = broker.subscriber(
-      kStreamSubject, {.stream = nats::Stream{.name = kStream, .declare = false},
-                       .durable = consumer,
-                       .pull = nats::Pull{.batch = static_cast<std::size_t>(kBatch)}});
+  auto sub = broker.subscriber(kStreamSubject,
+                               {.stream = nats::Stream{.name = kStream, .declare = false},
+                                .durable = consumer,
+                                .pull = nats::Pull{.batch = static_cast<std::size_t>(kBatch)}});
   if (typed) {
     sub.handle([&sink](const bench::Order& o) { sink.consume(o); });
   } else {
@@ -560,8 +559,8 @@ void drain(const std::string& url, std::size_t n) {
   const char* rawb_name = "raw nats.c Fetch+Ack, no decode (ceiling)";
   double raw_bytes = raw_drain(url, n, false, "rawbytes", rawb_name);
   print_rate(rawb_name, raw_bytes, "msg/s", "", base);
-  rows.push_back({"(b) JetStream drain (pull 256 + Ack each)", base, fw, fw_bytes, raw_bytes,
-                  "msg/s"});
+  rows.push_back(
+      {"(b) JetStream drain (pull 256 + Ack each)", base, fw, fw_bytes, raw_bytes, "msg/s"});
 }
 
 // --- (c) ping-pong ---------------------------------------------------------------------------
@@ -595,8 +594,8 @@ void on_raw_request(natsConnection* nc, natsSubscription*, natsMsg* m, void* clo
 // natsConnection_RequestMsg on one connection, the responder on another.
 double raw_ping_pong(const std::string& url, std::chrono::seconds duration, bool decode,
                      bool send_asap = false) {
-  const std::string subject = std::string(decode ? "bench.pp.raw" : "bench.pp.rawbytes") +
-                              (send_asap ? ".asap" : "");
+  const std::string subject =
+      std::string(decode ? "bench.pp.raw" : "bench.pp.rawbytes") + (send_asap ? ".asap" : "");
   Conn responder_nc = connect(url, send_asap), requester = connect(url, send_asap);
   Responder responder;
   responder.decode = decode;
@@ -661,9 +660,8 @@ double framework_ping_pong(const std::string& url, std::chrono::seconds duration
 }
 
 void ping_pong(const std::string& url, std::chrono::seconds duration) {
-  std::printf(
-      "(c) ping-pong for %lld s each: request -> handler -> typed reply, one in flight\n",
-      static_cast<long long>(duration.count()));
+  std::printf("(c) ping-pong for %lld s each: request -> handler -> typed reply, one in flight\n",
+              static_cast<long long>(duration.count()));
   double base = raw_ping_pong(url, duration, true);
   print_rate("baseline: raw nats.c RequestMsg + JSON by hand", base, "round trips/s", "", 0);
   double fw = framework_ping_pong(url, duration);

@@ -44,9 +44,10 @@ constexpr std::size_t kBatch = 100;  // XREADGROUP / LPOP COUNT, both sides
 
 std::string json_payload(std::size_t i) {
   char buf[160];
-  std::snprintf(buf, sizeof buf,
-                R"({"id":"ORD-2024-%06zu","amount":%zu.5,"note":"leave at the front door","qty":%zu})",
-                i % 1000000, i % 5000, 1 + i % 7);
+  std::snprintf(
+      buf, sizeof buf,
+      R"({"id":"ORD-2024-%06zu","amount":%zu.5,"note":"leave at the front door","qty":%zu})",
+      i % 1000000, i % 5000, 1 + i % 7);
   return buf;
 }
 
@@ -173,8 +174,8 @@ double raw_stream_drain(int port, const std::string& key, std::size_t n, Sink& s
   freeReplyObject(raw.command({"XGROUP", "CREATE", key, "g", "0"}));
   auto t0 = Clock::now();
   while (sink.calls < n) {
-    redisReply* r = raw.command({"XREADGROUP", "GROUP", "g", "raw", "COUNT",
-                                 std::to_string(kBatch), "STREAMS", key, ">"});
+    redisReply* r = raw.command(
+        {"XREADGROUP", "GROUP", "g", "raw", "COUNT", std::to_string(kBatch), "STREAMS", key, ">"});
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
       redisReply* entries = r->element[0]->element[1];
       // One XACK per read batch, as the framework coalesces its acks.
@@ -246,9 +247,10 @@ void backlog(int port, std::size_t n) {
     fill(port, key + "typed", stream, n);
     Sink typed;
     double typed_seconds = framework_drain(port, n, typed, [&](redis::Broker& b, Sink& s) {
-      auto options = stream ? redis::stream({.group = "g", .consumer = "fw", .last_id = "0",
-                                             .max_records = kBatch})
-                            : redis::list({.max_records = kBatch});
+      auto options =
+          stream ? redis::stream(
+                       {.group = "g", .consumer = "fw", .last_id = "0", .max_records = kBatch})
+                 : redis::list({.max_records = kBatch});
       b.subscriber(key + "typed", options).handle([&s](const bench::Order& o) { s.consume(o); });
     });
     report("faststream: typed handler (decode+validate)", n, typed_seconds, base_rate, bytes);
@@ -256,9 +258,10 @@ void backlog(int port, std::size_t n) {
     fill(port, key + "bytes", stream, n);
     Sink raw_bytes;
     double bytes_seconds = framework_drain(port, n, raw_bytes, [&](redis::Broker& b, Sink& s) {
-      auto options = stream ? redis::stream({.group = "g", .consumer = "fw", .last_id = "0",
-                                             .max_records = kBatch})
-                            : redis::list({.max_records = kBatch});
+      auto options =
+          stream ? redis::stream(
+                       {.group = "g", .consumer = "fw", .last_id = "0", .max_records = kBatch})
+                 : redis::list({.max_records = kBatch});
       b.subscriber(key + "bytes", options).handle([&s](const faststream::Bytes&) {
         s.calls.fetch_add(1, std::memory_order_relaxed);
       });
@@ -366,8 +369,9 @@ double framework_ping_pong(int port, std::chrono::seconds duration) {
   redis::Broker broker("redis://127.0.0.1:" + std::to_string(port), settings());
   Sink sink;
   // A plain handler that republishes to its own channel: one message in flight at a time.
-  broker.subscriber("bench:pp:fw").publishes_to("bench:pp:fw").handle(
-      [&sink](const bench::Order& o) -> bench::Order {
+  broker.subscriber("bench:pp:fw")
+      .publishes_to("bench:pp:fw")
+      .handle([&sink](const bench::Order& o) -> bench::Order {
         sink.consume(o);
         return o;
       });

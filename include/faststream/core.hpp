@@ -93,6 +93,10 @@ class SubscriberCore {
   // --- For backends: hand over a message (thread-safe). -------------------------------------
   // Takes the message unless the queue is full or closed; returns whether it took it.
   bool try_deliver(MessagePtr& message);
+  // Takes messages from the front of `messages` while there is room, in order, under one
+  // lock and with one wake-up of the handlers (backends that read in batches); returns how
+  // many it took (they are moved out; the caller keeps the rest).
+  std::size_t try_deliver_batch(std::vector<MessagePtr>& messages);
   // Waits while the queue is full (suspending the coroutine); PublishTimeout after `timeout`,
   // BrokerNotRunning when the subscriber is stopped.
   Task<void> deliver(MessagePtr message, std::chrono::milliseconds timeout);

@@ -164,6 +164,31 @@ bool SubscriberCore::try_deliver(MessagePtr& message) {
   return impl_->try_push(message);
 }
 
+std::size_t SubscriberCore::try_deliver_batch(std::vector<MessagePtr>& messages) {
+  auto& i = *impl_;
+  std::size_t spawns = 0;
+  std::size_t taken = 0;
+  {
+    std::lock_guard lock(i.mutex);
+    if (!i.open || i.closing || !i.waiters.empty()) return 0;
+    while (taken < messages.size() && i.queue.size() < i.config.queue_capacity)
+      i.queue.push_back(std::move(messages[taken++]));
+    if (taken == 0) return 0;
+    if (i.queue.size() > i.max_queued) i.max_queued = i.queue.size();
+    i.received.fetch_add(taken, std::memory_order_relaxed);
+    // As many drains as the batch can keep busy (up to max_workers).
+    for (;;) {
+      bool spawn = false;
+      i.maybe_spawn_locked(spawn);
+      if (!spawn) break;
+      ++spawns;
+    }
+  }
+  messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(taken));
+  for (std::size_t n = 0; n < spawns; ++n) i.executor->post([&i] { i.spawn_drain(); });
+  return taken;
+}
+
 // Not an aggregate on purpose: g++ 12 destroys brace-initialized aggregates inside a
 // co_await expression twice.
 struct SubscriberCore::Impl::WaitForRoom {

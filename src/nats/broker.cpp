@@ -733,6 +733,10 @@ void NatsTransport::subscribe(Consumer* c) {
 }
 
 void NatsTransport::on_message(Consumer* c, natsMsg* raw) {
+  deliver_blocking(c, make_message(c, raw));
+}
+
+MessagePtr NatsTransport::make_message(Consumer* c, natsMsg* raw) {
   auto message = std::make_unique<NatsMessage>(c, raw, c->jetstream());
   if (!c->subject.params.empty()) {
     memory::Captures captures;
@@ -743,7 +747,7 @@ void NatsTransport::on_message(Consumer* c, natsMsg* raw) {
                                          c->core->config().destination));
     }
   }
-  deliver_blocking(c, std::move(message));
+  return message;
 }
 
 void NatsTransport::deliver_blocking(Consumer* c, MessagePtr message) {
@@ -776,10 +780,10 @@ void NatsTransport::fetch_loop(Consumer* c) {
       wait_for_room(c->core, std::chrono::milliseconds(100));
       continue;
     }
-    int batch = static_cast<int>(std::min(pull.batch, room));
+    int wanted = static_cast<int>(std::min(pull.batch, room));
     natsMsgList list{nullptr, 0};
     jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = natsSubscription_Fetch(&list, c->subscription.get(), batch,
+    natsStatus s = natsSubscription_Fetch(&list, c->subscription.get(), wanted,
                                           pull.fetch_timeout.count(), &code);
     if (s == NATS_TIMEOUT) continue;
     if (s != NATS_OK) {
@@ -793,11 +797,21 @@ void NatsTransport::fetch_loop(Consumer* c) {
     }
     if (failing) logger().info("nats: fetch from stream '{}' works again", c->options.stream->name);
     failing = false;
-    for (int i = 0; i < list.Count; ++i) {
-      natsMsg* raw = std::exchange(list.Msgs[i], nullptr);
-      on_message(c, raw);
-    }
+    // The whole fetch is handed over at once: one wake-up of the handlers per batch, not one
+    // per message.
+    std::vector<MessagePtr> batch;
+    batch.reserve(static_cast<std::size_t>(list.Count));
+    for (int i = 0; i < list.Count; ++i)
+      batch.push_back(make_message(c, std::exchange(list.Msgs[i], nullptr)));
     natsMsgList_Destroy(&list);
+    while (!batch.empty()) {
+      if (consuming_ && c->core->try_deliver_batch(batch) > 0) continue;
+      if (!consuming_ || !c->core->running()) {
+        for (auto& m : batch) m->nack();  // stopping: back to the server
+        break;
+      }
+      wait_for_room(c->core, std::chrono::milliseconds(100));
+    }
   }
 }
 

@@ -132,6 +132,7 @@ class NatsTransport final : public Transport {
                                      OutgoingMessage letter);
   Task<void> lease_loop();
   void deliver_blocking(Consumer* consumer, MessagePtr message);
+  MessagePtr make_message(Consumer* consumer, natsMsg* raw);
   void release_unsettled(Consumer* consumer);
   MsgPtr make_msg(const OutgoingMessage& message, bool jetstream, const std::string& reply);
   Task<void> publish_jetstream(OutgoingMessage message);

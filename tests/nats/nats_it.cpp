@@ -537,17 +537,18 @@ TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
   RawClient raw(server.url());
   const auto stream = unique("POLICY"), subject = unique("policy");
   raw.add_stream(stream, subject);
+  std::chrono::system_clock::time_point between;
   {
     nats::Broker producer(server.url(), quiet());
     producer.start();
     for (int i = 1; i <= 4; ++i)
       producer.publish(order("O-" + std::to_string(i)), nats::to_stream(subject)).get();
     std::this_thread::sleep_for(50ms);
+    between = std::chrono::system_clock::now();  // after O-4 was stored, before O-5
+    std::this_thread::sleep_for(50ms);
     producer.publish(order("O-5"), nats::to_stream(subject)).get();
     producer.stop();
   }
-  // O-5 was stored at least 50 ms after O-4: a start time 25 ms before now-ish falls between.
-  const auto between = std::chrono::system_clock::now() - 25ms;
   nats::Broker broker(server.url(), quiet());
   std::mutex mutex;
   std::map<std::string, std::vector<std::string>> got;
