@@ -576,11 +576,9 @@ void NatsTransport::declare_streams() {
     check(js_GetStreamInfo(&info, pub_js_.get(), stream.name.c_str(), nullptr, &code),
           fmt::format("nats: stream '{}' exists but cannot be read", stream.name));
     std::vector<std::string> merged = stream.subjects;
-    for (int i = 0; i < info->Config->SubjectsLen; ++i) {
-      std::string existing = info->Config->Subjects[i];
-      if (std::find(merged.begin(), merged.end(), existing) == merged.end())
-        merged.push_back(existing);
-    }
+    for (int i = 0; i < info->Config->SubjectsLen; ++i)
+      merged.emplace_back(info->Config->Subjects[i]);
+    merged = without_covered(merged);
     jsStreamInfo_Destroy(info);
     subjects.clear();
     for (const auto& m : merged) subjects.push_back(m.c_str());

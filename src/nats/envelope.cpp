@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -128,15 +129,38 @@ std::vector<Stream> plan_streams(const std::vector<StreamUse>& uses) {
       set.insert(s.subjects.begin(), s.subjects.end());
     }
   }
-  for (auto& s : out) {
-    for (const auto& subject : subjects[s.name]) {
-      // A subject already covered by a wildcard of the same stream is left out: the server
-      // refuses overlapping subjects.
-      bool covered = false;
-      for (const auto& other : subjects[s.name])
-        if (other != subject && subject_matches(other, subject)) covered = true;
-      if (!covered) s.subjects.push_back(subject);
+  for (auto& s : out)
+    s.subjects = without_covered({subjects[s.name].begin(), subjects[s.name].end()});
+  return out;
+}
+
+namespace {
+// Whether every subject `specific` matches is also matched by `general` (both may hold
+// wildcards): `>` covers one or more tokens of anything, `*` one token but not a `>`.
+bool covers(std::string_view general, std::string_view specific) {
+  auto g = tokens_of(general);
+  auto s = tokens_of(specific);
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    if (g[i] == ">") return s.size() > i;
+    if (i >= s.size()) return false;
+    if (g[i] == "*") {
+      if (s[i] == ">") return false;
+    } else if (g[i] != s[i]) {
+      return false;
     }
+  }
+  return g.size() == s.size();
+}
+}  // namespace
+
+std::vector<std::string> without_covered(const std::vector<std::string>& subjects) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < subjects.size(); ++i) {
+    const auto& subject = subjects[i];
+    bool drop = std::find(out.begin(), out.end(), subject) != out.end();
+    for (std::size_t j = 0; j < subjects.size() && !drop; ++j)
+      drop = subjects[j] != subject && covers(subjects[j], subject);
+    if (!drop) out.push_back(subject);
   }
   return out;
 }

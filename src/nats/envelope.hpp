@@ -54,6 +54,10 @@ SubjectPlan plan_subject(std::string_view destination);
 // Whether a concrete subject matches a NATS subject pattern (`*` one token, `>` the rest).
 bool subject_matches(std::string_view pattern, std::string_view subject);
 
+// `subjects` without those another one covers (`orders.created` under `orders.>`), in their
+// order, each once: the server refuses overlapping subjects in one stream.
+std::vector<std::string> without_covered(const std::vector<std::string>& subjects);
+
 // The streams to declare: subscribers naming the same stream share one declaration whose
 // subjects are the union of the declared ones, or of the subscribers' subjects when the
 // stream lists none. Throws ConfigError when two declarations of one name disagree on

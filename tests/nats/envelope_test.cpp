@@ -125,3 +125,14 @@ TEST(NatsStreams, ConflictingDeclarationsAndBadNamesAreRefused) {
   nats::Stream unnamed{};
   EXPECT_THROW(nats::plan_streams({{unnamed, "x"}}), ConfigError);
 }
+
+TEST(NatsStreams, CoveredSubjectsAreLeftOut) {
+  EXPECT_EQ(nats::without_covered({"orders.created", "orders.>", "logs.*", "logs.a", "x"}),
+            (std::vector<std::string>{"orders.>", "logs.*", "x"}));
+  EXPECT_EQ(nats::without_covered({"a", "a", "b"}), (std::vector<std::string>{"a", "b"}));
+  // `>` covers `*`, not the other way round.
+  EXPECT_EQ(nats::without_covered({"a.*", "a.>"}), (std::vector<std::string>{"a.>"}));
+  EXPECT_EQ(nats::without_covered({"a.>", "a.*"}), (std::vector<std::string>{"a.>"}));
+  EXPECT_EQ(nats::without_covered({"a.*.c", "a.b.*"}),
+            (std::vector<std::string>{"a.*.c", "a.b.*"}));
+}
