@@ -62,9 +62,7 @@ void wait_for_room(SubscriberCore* core, std::chrono::milliseconds max_wait) {
 // publisher through the reply registry.
 class PubAckResult final : public faststream::Message {
  public:
-  std::string error;
-  std::uint64_t sequence = 0;
-  bool duplicate = false;
+  std::string error;  // empty: stored
 
  protected:
   void on_settle(Settlement, const NackOptions&) override {}
@@ -83,12 +81,13 @@ class NatsMessage final : public Message {
     destination_ = natsMsg_GetSubject(raw);
     body_.assign(natsMsg_GetData(raw), static_cast<std::size_t>(natsMsg_GetDataLength(raw)));
     headers_ = read_headers(raw);
-    const char* reply = natsMsg_GetReply(raw);
-    auto fields = incoming_fields(headers_, reply ? reply : "", jetstream);
-    content_type_ = std::move(fields.content_type);
-    correlation_id_ = fields.correlation_id.empty() ? generate_id() : fields.correlation_id;
-    message_id_ = std::move(fields.message_id);
-    reply_to_ = std::move(fields.reply_to);
+    adopt_standard_headers();
+    // Core NATS answers to the NATS reply subject (a `reply_to` header is not FastStream's on
+    // core NATS); JetStream's NATS reply carries the ack, so there the header is the answer.
+    if (!jetstream) {
+      const char* reply = natsMsg_GetReply(raw);
+      reply_to_ = reply ? reply : "";
+    }
     no_responders_ = natsMsg_IsNoResponders(raw);
     if (!jetstream) {
       natsMsg_Destroy(raw);
@@ -262,12 +261,10 @@ void error_trampoline(natsConnection*, natsSubscription* sub, natsStatus status,
   static_cast<NatsTransport*>(closure)->on_async_error(sub, status);
 }
 void disconnected_trampoline(natsConnection* nc, void* closure) {
-  (void)nc;
-  static_cast<NatsTransport*>(closure)->on_disconnected("connection");
+  static_cast<NatsTransport*>(closure)->on_disconnected(nc);
 }
 void reconnected_trampoline(natsConnection* nc, void* closure) {
-  (void)nc;
-  static_cast<NatsTransport*>(closure)->on_reconnected("connection");
+  static_cast<NatsTransport*>(closure)->on_reconnected(nc);
 }
 void closed_trampoline(natsConnection*, void* closure) {
   static_cast<NatsTransport*>(closure)->on_closed();
@@ -871,8 +868,7 @@ void NatsTransport::on_reply(natsMsg* raw) {
 void NatsTransport::on_pub_ack(natsMsg* raw, jsPubAck* ack, jsPubAckErr* error) {
   auto result = std::make_unique<PubAckResult>();
   if (ack) {
-    result->sequence = ack->Sequence;
-    result->duplicate = ack->Duplicate;
+    // Stored (or a duplicate of a stored one: what Nats-Msg-Id is for).
   } else if (error) {
     result->error =
         error->ErrText && *error->ErrText ? error->ErrText : natsStatus_GetText(error->Err);
@@ -922,14 +918,22 @@ void NatsTransport::on_async_error(natsSubscription* sub, natsStatus status) {
   if (open_) logger().error("nats: asynchronous error: {}", natsStatus_GetText(status));
 }
 
-void NatsTransport::on_disconnected(const char* role) {
+const char* NatsTransport::role_of(natsConnection* connection) const noexcept {
+  if (connection == sub_conn_.get()) return "subscribing connection";
+  if (connection == pub_conn_.get()) return "publishing connection";
+  return "request/reply connection";
+}
+
+void NatsTransport::on_disconnected(natsConnection* connection) {
+  const char* role = role_of(connection);
   if (!open_) return;
   ++disconnects_;
   logger().warning("nats {} to {} lost; reconnecting (publishes are buffered up to {} bytes)", role,
                    url_.public_hosts(), options_.reconnect_buffer_bytes);
 }
 
-void NatsTransport::on_reconnected(const char* role) {
+void NatsTransport::on_reconnected(natsConnection* connection) {
+  const char* role = role_of(connection);
   ++reconnects_;
   if (open_) logger().info("nats {} to {} restored", role, url_.public_hosts());
 }

@@ -31,19 +31,6 @@ Headers outgoing_headers(const OutgoingMessage& message, bool jetstream) {
   return out;
 }
 
-IncomingFields incoming_fields(const Headers& h, std::string_view nats_reply, bool jetstream) {
-  IncomingFields f;
-  if (auto v = h.get(headers::content_type)) f.content_type = std::string(*v);
-  if (auto v = h.get(headers::correlation_id)) f.correlation_id = std::string(*v);
-  if (auto v = h.get(headers::message_id)) f.message_id = std::string(*v);
-  if (jetstream) {
-    if (auto v = h.get(headers::reply_to)) f.reply_to = std::string(*v);
-  } else {
-    f.reply_to = std::string(nats_reply);
-  }
-  return f;
-}
-
 namespace {
 std::vector<std::string_view> tokens_of(std::string_view subject) {
   std::vector<std::string_view> out;

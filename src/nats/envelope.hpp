@@ -1,6 +1,7 @@
 #pragma once
-// Sans-I/O: what FastStream 0.7 puts in a NATS message's headers and how it reads them back,
-// and how subscriber subjects and JetStream streams are planned. No nats.c here.
+// Sans-I/O: what FastStream 0.7 puts in a NATS message's headers (reading them back is
+// Message::adopt_standard_headers), and how subscriber subjects and JetStream streams are
+// planned. No nats.c here.
 //
 // On the wire (faststream/nats/publisher/producer.py, parser.py):
 //   core publish: headers content-type, correlation_id and the user's; the reply subject is
@@ -31,16 +32,6 @@ inline constexpr std::string_view kDeadLetterDeliveries = "x-dead-letter-deliver
 // message id, or a fresh UUID when none was given), then the user's (which win over ours when
 // they repeat a name).
 Headers outgoing_headers(const OutgoingMessage& message, bool jetstream);
-
-// The fields FastStream reads from an incoming message.
-struct IncomingFields {
-  std::string content_type;
-  std::string correlation_id;  // empty when absent (the Message generates one)
-  std::string message_id;
-  std::string reply_to;
-};
-// Core NATS answers to the NATS reply subject; JetStream to the `reply_to` header.
-IncomingFields incoming_fields(const Headers& headers, std::string_view nats_reply, bool jetstream);
 
 // A subscriber's subject: `{name}` placeholders become `*` (each captures one token).
 struct SubjectPlan {

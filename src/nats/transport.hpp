@@ -115,12 +115,13 @@ class NatsTransport final : public Transport {
   void on_reply(natsMsg* raw);
   void on_pub_ack(natsMsg* raw, jsPubAck* ack, jsPubAckErr* error);
   void on_async_error(natsSubscription* sub, natsStatus status);
-  void on_disconnected(const char* role);
-  void on_reconnected(const char* role);
+  void on_disconnected(natsConnection* connection);
+  void on_reconnected(natsConnection* connection);
   void on_closed();
 
  private:
   OptionsPtr make_options(const std::string& name, bool send_asap = false);
+  const char* role_of(natsConnection* connection) const noexcept;
   void connect(ConnectionPtr& connection, const std::string& name, bool send_asap);
   void declare_streams();
   void subscribe(Consumer* consumer);

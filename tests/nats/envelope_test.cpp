@@ -63,23 +63,6 @@ TEST(NatsEnvelope, UserHeadersWinAndKeepTheirPlace) {
   EXPECT_EQ(h.size(), 3u);
 }
 
-TEST(NatsEnvelope, IncomingReplyToDependsOnTheSource) {
-  Headers h{{"content-type", "text/plain"},
-            {"correlation_id", "c"},
-            {"reply_to", "hdr"},
-            {"message_id", "m"}};
-  auto core = nats::incoming_fields(h, "_INBOX.nats", false);
-  EXPECT_EQ(core.reply_to, "_INBOX.nats");
-  EXPECT_EQ(core.content_type, "text/plain");
-  EXPECT_EQ(core.correlation_id, "c");
-  EXPECT_EQ(core.message_id, "m");
-  auto js = nats::incoming_fields(h, "$JS.ACK.x", true);
-  EXPECT_EQ(js.reply_to, "hdr");
-  auto bare = nats::incoming_fields({}, "", false);
-  EXPECT_TRUE(bare.correlation_id.empty());
-  EXPECT_TRUE(bare.content_type.empty());
-}
-
 TEST(NatsSubject, PlaceholdersBecomeStars) {
   auto plan = nats::plan_subject("logs.{level}.{service}.>");
   EXPECT_EQ(plan.subject, "logs.*.*.>");

@@ -1050,3 +1050,32 @@ TEST(NatsJetStream, AnExistingStreamKeepsItsSubjectsAndGainsOurs) {
   EXPECT_EQ(raw.stream(stream)->messages, 2u);
   broker.stop();
 }
+
+TEST(NatsCore, TheReplySubjectIsTheNatsReplyNotAReplyToHeader) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  nats::Broker broker(server.url(), quiet());
+  const auto subject = unique("replies");
+  std::mutex mutex;
+  std::vector<std::string> reply_tos;
+  broker.subscriber(subject).handle([&](const std::string&, nats::Message& m) {
+    std::lock_guard lock(mutex);
+    reply_tos.push_back(m.reply_to());
+  });
+  broker.start();
+  // FastStream reads the NATS reply on core NATS; a `reply_to` header means nothing there.
+  natsMsg* with_header = nullptr;
+  ASSERT_EQ(natsMsg_Create(&with_header, subject.c_str(), nullptr, "\"a\"", 3), NATS_OK);
+  natsMsgHeader_Set(with_header, "reply_to", "_INBOX.header");
+  ASSERT_EQ(natsConnection_PublishMsg(raw.nc(), with_header), NATS_OK);
+  natsMsg_Destroy(with_header);
+  ASSERT_EQ(natsConnection_PublishRequest(raw.nc(), subject.c_str(), "_INBOX.nats", "\"b\"", 3),
+            NATS_OK);
+  raw.flush();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return reply_tos.size() == 2;
+  }));
+  broker.stop();
+  EXPECT_EQ(reply_tos, (std::vector<std::string>{"", "_INBOX.nats"}));
+}
