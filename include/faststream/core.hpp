@@ -161,7 +161,11 @@ struct SpecBindings {
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual std::string protocol() const = 0;    // "memory", "redis", "nats"...
+  virtual std::string protocol() const = 0;  // "memory", "redis", "nats"...
+  // Whether the app's handlers run in this process for what it publishes (the memory broker,
+  // TestBroker's transports): the CLI's `publish` then starts the subscribers and waits for
+  // them; against a real broker it only sends.
+  virtual bool in_process() const { return false; }
   virtual std::string public_url() const = 0;  // without credentials, for logs and docs
   // Points the transport at another broker (the CLI's --url / FASTSTREAM_URL); before start.
   // Throws std::invalid_argument with a message naming the expected form.

@@ -128,6 +128,10 @@ class Message {
     path_params_ = std::move(params);
   }
   void set_failure_reason(std::string reason) { failure_reason_ = std::move(reason); }
+  // Backend-internal: the message cannot be read (see bad_input()); the first reason stays.
+  void set_bad_input(std::string why) {
+    if (bad_input_.empty()) bad_input_ = std::move(why);
+  }
 
  protected:
   Message() = default;

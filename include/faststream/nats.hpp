@@ -223,6 +223,8 @@ struct BrokerOptions {
   int reconnect_buffer_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds reconnect_wait{250};
   int max_reconnect_attempts = -1;  // -1 = forever
+  // nats.c shuffles the server list (spreading clients); false: try them in the given order.
+  bool randomize_servers = true;
   // TLS (also implied by tls:// URLs). Files in PEM.
   bool tls = false;
   std::string tls_ca_file;

@@ -97,7 +97,8 @@ int publish_command(BrokerCore& broker, const std::string& destination, const st
   validate_for_destination(broker, destination, body);
   // Subscribers of an in-process broker run here, so the message is handled before we exit.
   // With a real broker they stay off: the running service consumes, not this process.
-  start_or_explain(broker, broker.transport().protocol() != "memory");
+  const bool in_process = broker.transport().in_process();
+  start_or_explain(broker, !in_process);
   int code = 0;
   try {
     OutgoingMessage out;
@@ -114,7 +115,7 @@ int publish_command(BrokerCore& broker, const std::string& destination, const st
     }
     // In-process handlers may publish on (a result to another subscriber): let the chain run
     // out before stopping, or the drain would refuse those messages.
-    wait_until_idle(broker, timeout);
+    if (in_process) wait_until_idle(broker, timeout);
   } catch (const RequestTimeout& e) {
     std::cerr << "error: " << e.what() << " (raise --timeout, or check that a service consumes '"
               << destination << "')\n";

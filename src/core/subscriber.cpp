@@ -165,27 +165,8 @@ bool SubscriberCore::try_deliver(MessagePtr& message) {
 }
 
 std::size_t SubscriberCore::try_deliver_batch(std::vector<MessagePtr>& messages) {
-  auto& i = *impl_;
-  std::size_t spawns = 0;
-  std::size_t taken = 0;
-  {
-    std::lock_guard lock(i.mutex);
-    if (!i.open || i.closing || !i.waiters.empty()) return 0;
-    while (taken < messages.size() && i.queue.size() < i.config.queue_capacity)
-      i.queue.push_back(std::move(messages[taken++]));
-    if (taken == 0) return 0;
-    if (i.queue.size() > i.max_queued) i.max_queued = i.queue.size();
-    i.received.fetch_add(taken, std::memory_order_relaxed);
-    // As many drains as the batch can keep busy (up to max_workers).
-    for (;;) {
-      bool spawn = false;
-      i.maybe_spawn_locked(spawn);
-      if (!spawn) break;
-      ++spawns;
-    }
-  }
+  std::size_t taken = impl_->push(messages.data(), messages.size());
   messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(taken));
-  for (std::size_t n = 0; n < spawns; ++n) i.executor->post([&i] { i.spawn_drain(); });
   return taken;
 }
 
@@ -322,17 +303,30 @@ void SubscriberCore::finish() {
 // --- Inbox ----------------------------------------------------------------------------------
 
 bool SubscriberCore::Impl::try_push(MessagePtr& message) {
-  bool spawn = false;
+  return push(&message, 1) == 1;
+}
+
+std::size_t SubscriberCore::Impl::push(MessagePtr* messages, std::size_t count) {
+  std::size_t spawns = 0;
+  std::size_t taken = 0;
   {
     std::lock_guard lock(mutex);
-    if (!open || closing || !waiters.empty() || queue.size() >= config.queue_capacity) return false;
-    queue.push_back(std::move(message));
+    if (!open || closing || !waiters.empty()) return 0;
+    while (taken < count && queue.size() < config.queue_capacity)
+      queue.push_back(std::move(messages[taken++]));
+    if (taken == 0) return 0;
     if (queue.size() > max_queued) max_queued = queue.size();
-    received.fetch_add(1, std::memory_order_relaxed);
-    maybe_spawn_locked(spawn);
+    received.fetch_add(taken, std::memory_order_relaxed);
+    // As many drains as the queue can keep busy (up to max_workers).
+    for (;;) {
+      bool spawn = false;
+      maybe_spawn_locked(spawn);
+      if (!spawn) break;
+      ++spawns;
+    }
   }
-  if (spawn) executor->post([this] { spawn_drain(); });
-  return true;
+  for (std::size_t n = 0; n < spawns; ++n) executor->post([this] { spawn_drain(); });
+  return taken;
 }
 
 void SubscriberCore::Impl::maybe_spawn_locked(bool& spawn) {

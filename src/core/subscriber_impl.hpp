@@ -42,6 +42,9 @@ struct SubscriberCore::Impl {
   struct WaitForRoom;
 
   bool try_push(MessagePtr& message);  // under no lock
+  // Takes up to `count` messages (in order) while there is room, under one lock, and starts
+  // the drains they need; returns how many it took. Under no lock.
+  std::size_t push(MessagePtr* messages, std::size_t count);
   MessagePtr pop_or_retire();
   std::vector<MessagePtr> pop_batch_or_retire(std::size_t max);
   std::vector<MessagePtr> pop_more(std::size_t max);

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <map>
-#include <mutex>
 #include <stdexcept>
 
 #include "core/broker_impl.hpp"
@@ -69,6 +67,7 @@ class MemoryTransport final : public Transport {
       : url_(std::move(url)), inline_(inline_delivery) {}
 
   std::string protocol() const override { return "memory"; }
+  bool in_process() const override { return true; }
   std::string public_url() const override { return url_; }
   void set_url(std::string url) override {
     if (!url.starts_with("memory://"))
@@ -174,29 +173,9 @@ class MemoryTransport final : public Transport {
       throw NoResponders(
           fmt::format("no subscriber consumes '{}': nobody can reply", message.destination));
     // Each request gets its own reply destination; the reply is routed back to it.
-    std::string reply_to = std::string(kReplyPrefix) + generate_id();
-    auto pending = self->replies_.add(reply_to);
-    const std::string destination = message.destination;
-    message.reply_to = reply_to;
-    std::exception_ptr error;
-    try {
-      co_await self->publish(std::move(message));
-    } catch (...) {
-      error = std::current_exception();
-    }
-    if (error) {
-      self->replies_.remove(reply_to);
-      std::rethrow_exception(error);
-    }
-    MessagePtr reply;
-    try {
-      reply = co_await self->replies_.wait(pending, *self->broker_, timeout, destination);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    self->replies_.remove(reply_to);
-    if (error) std::rethrow_exception(error);
-    co_return reply;
+    co_return co_await core::request_via_publish(*self, self->replies_, *self->broker_,
+                                                 std::move(message), timeout,
+                                                 std::string(kReplyPrefix));
   }
 
   void complete_reply(OutgoingMessage message) {

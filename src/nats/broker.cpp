@@ -140,9 +140,6 @@ class NatsMessage final : public Message {
   }
 
   bool no_responders() const noexcept { return no_responders_; }
-  void set_bad_input(std::string why) {
-    if (bad_input_.empty()) bad_input_ = std::move(why);
-  }
 
   DeliveryCapabilities capabilities() const noexcept override {
     if (source_ == Source::jetstream) return {true, true};
@@ -396,6 +393,7 @@ OptionsPtr NatsTransport::make_options(const std::string& name, bool send_asap) 
   natsOptions_SetMaxReconnect(raw, options_.max_reconnect_attempts);
   natsOptions_SetReconnectWait(raw, options_.reconnect_wait.count());
   natsOptions_SetReconnectBufSize(raw, options_.reconnect_buffer_bytes);
+  if (!options_.randomize_servers) natsOptions_SetNoRandomize(raw, true);
   natsOptions_SetErrorHandler(raw, error_trampoline, this);
   natsOptions_SetDisconnectedCB(raw, disconnected_trampoline, this);
   natsOptions_SetReconnectedCB(raw, reconnected_trampoline, this);

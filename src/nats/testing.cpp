@@ -38,7 +38,6 @@ class TestMessage final : public Message {
     stream_sequence_ = sequence;
     timestamp_ = std::chrono::system_clock::now();
   }
-  void set_bad_input(std::string why) { bad_input_ = std::move(why); }
   DeliveryCapabilities capabilities() const noexcept override {
     return source_ == Source::jetstream ? DeliveryCapabilities{true, true} : DeliveryCapabilities{};
   }
@@ -60,6 +59,7 @@ bool stream_covers(const SubscriberOptions& o, const std::string& own_subject,
 class NatsTestTransport final : public Transport {
  public:
   std::string protocol() const override { return "nats"; }
+  bool in_process() const override { return true; }
   std::string public_url() const override { return url_.redacted(); }
   void set_url(std::string url) override { url_ = parse_url(url); }
   ServerSpec server_spec() const override { return {url_.public_hosts(), "nats", "", "", ""}; }
@@ -102,17 +102,31 @@ class NatsTestTransport final : public Transport {
     std::string stream;
   };
 
+  // Whether a subscriber gets what is published to `subject`: its filter matches and, on
+  // JetStream, its stream stores the subject. Key-Value filters are not subjects.
+  static bool receives(const SubscriberCore& s, std::string_view subject) {
+    const auto& o = options_of(s.config());
+    if (o.kv) return false;
+    auto plan = plan_subject(s.config().destination);
+    return subject_matches(plan.subject, subject) &&
+           (!o.stream || stream_covers(o, plan.subject, subject));
+  }
+
+  // Whether anything receives `subject` (without advancing the round-robin counters).
+  bool any_target(std::string_view subject) const {
+    for (const auto& s : broker_->subscribers())
+      if (receives(*s, subject)) return true;
+    return false;
+  }
+
   std::vector<Target> route(std::string_view subject) {
     std::lock_guard lock(route_mutex_);
     std::vector<Target> out;
     std::map<std::string, std::vector<Target>> competing;  // queue group / durable consumer
     for (auto& s : broker_->subscribers()) {
+      if (!receives(*s, subject)) continue;
       const auto& o = options_of(s->config());
-      if (o.kv) continue;  // key filters are not subjects
-      auto plan = plan_subject(s->config().destination);
-      if (!subject_matches(plan.subject, subject)) continue;
       if (o.stream) {
-        if (!stream_covers(o, plan.subject, subject)) continue;
         Target t{s.get(), true, o.stream->name};
         if (!o.durable.empty()) {
           competing["durable\n" + o.stream->name + "\n" + o.durable].push_back(t);
@@ -122,7 +136,8 @@ class NatsTestTransport final : public Transport {
           out.push_back(t);
         }
       } else if (!o.queue.empty()) {
-        competing["queue\n" + o.queue + "\n" + plan.subject].push_back({s.get(), false, {}});
+        competing["queue\n" + o.queue + "\n" + plan_subject(s->config().destination).subject]
+            .push_back({s.get(), false, {}});
       } else {
         out.push_back({s.get(), false, {}});
       }
@@ -185,7 +200,7 @@ class NatsTestTransport final : public Transport {
 
   static Task<MessagePtr> request_impl(NatsTestTransport* self, OutgoingMessage message,
                                        std::chrono::milliseconds timeout) {
-    if (self->route(message.destination).empty())
+    if (!self->any_target(message.destination))
       throw NoResponders(fmt::format("no subscriber listens on '{}'", message.destination));
     co_return co_await core::request_via_publish(*self, self->replies_, *self->broker_,
                                                  std::move(message), timeout,

@@ -116,9 +116,6 @@ class RedisMessage final : public Message {
     delivery_count_ = deliveries;
   }
   void set_pattern(std::string pattern) { pattern_ = std::move(pattern); }
-  void set_bad_input(std::string why) {
-    if (bad_input_.empty()) bad_input_ = std::move(why);
-  }
 
   DeliveryCapabilities capabilities() const noexcept override {
     // Only a stream with a group and claiming delivers a failed entry again.

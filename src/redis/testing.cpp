@@ -35,7 +35,6 @@ class TestMessage final : public Message {
   }
   void set_entry(std::string id) { entry_id_ = std::move(id); }
   void set_pattern(std::string p) { pattern_ = std::move(p); }
-  void set_bad_input(std::string why) { bad_input_ = std::move(why); }
 
  protected:
   void on_settle(Settlement, const NackOptions&) override {}  // nothing behind it
@@ -50,6 +49,7 @@ const SubscriberOptions& options_of(const SubscriberConfig& config) {
 class RedisTestTransport final : public Transport {
  public:
   std::string protocol() const override { return "redis"; }
+  bool in_process() const override { return true; }
   std::string public_url() const override { return url_.redacted(); }
   void set_url(std::string url) override { url_ = parse_url(url); }
   ServerSpec server_spec() const override {
@@ -94,6 +94,13 @@ class RedisTestTransport final : public Transport {
     if (!glob_match(compiled.redis_name, destination)) return false;
     if (pattern) *pattern = compiled.redis_name;
     return true;
+  }
+
+  // Whether anything consumes `destination` (without advancing the round-robin counters).
+  bool any_target(Source kind, std::string_view destination) const {
+    for (const auto& s : broker_->subscribers())
+      if (matches(*s, kind, destination, nullptr)) return true;
+    return false;
   }
 
   struct Target {
@@ -166,7 +173,7 @@ class RedisTestTransport final : public Transport {
                                        std::chrono::milliseconds timeout) {
     Source kind = Source::channel;
     if (auto* t = static_cast<const TargetOptions*>(message.native.get())) kind = t->kind;
-    if (self->route(kind, message.destination).empty())
+    if (!self->any_target(kind, message.destination))
       throw NoResponders(fmt::format("no subscriber consumes '{}'", message.destination));
     co_return co_await core::request_via_publish(*self, self->replies_, *self->broker_,
                                                  std::move(message), timeout,

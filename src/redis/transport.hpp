@@ -17,10 +17,6 @@
 #include "redis/connection.hpp"
 #include "redis/url.hpp"
 
-namespace faststream::core {
-class Runtime;
-}
-
 namespace faststream::redis {
 
 // What a subscriber's options say, kept with the subscriber (SubscriberConfig::native).
@@ -79,7 +75,6 @@ class RedisTransport final : public Transport {
   Logger& logger();
 
  private:
-  friend struct ConsumerLoops;
   boost::asio::io_context& io();
   Executor& loop();
   Task<void> connect_with_retry(std::shared_ptr<Connection> connection, const char* role);

@@ -101,12 +101,8 @@ Url parse_url(std::string_view url) {
   const std::string_view port = split.port;
   const bool has_port = split.has_port;
   if (!host.empty() && !percent_decode(host, out.host)) fail(url, "invalid IPv6 zone");
-  if (has_port) {
-    long value = 0;
-    if (!parse_number(port, 65535, value) || value == 0)
-      fail(url, "the port must be a number from 1 to 65535");
-    out.port = static_cast<int>(value);
-  }
+  if (has_port && !parse_port(port, out.port))
+    fail(url, "the port must be a number from 1 to 65535");
 
   if (!tail.empty()) {  // starts with '/'
     const std::string_view db = tail.substr(1);
