@@ -98,9 +98,12 @@ TEST_P(Conformance, FanOutWithoutGroups) {
   for (int i = 0; i < kMessages; ++i) broker->publish({std::to_string(i), i}, dest);
   if (features().fan_out) {
     ASSERT_TRUE(eventually([&] { return a.count() >= kMessages && b.count() >= kMessages; }, 10s));
+    std::this_thread::sleep_for(100ms);  // late duplicates would show up here
     broker->stop();
     EXPECT_EQ(tally(a.ids).distinct, static_cast<std::size_t>(kMessages));
     EXPECT_EQ(tally(b.ids).distinct, static_cast<std::size_t>(kMessages));
+    EXPECT_EQ(a.ids.size(), static_cast<std::size_t>(kMessages)) << "duplicates";
+    EXPECT_EQ(b.ids.size(), static_cast<std::size_t>(kMessages)) << "duplicates";
   } else {
     // A work queue: the two subscribers compete; each message is handled once in all.
     ASSERT_TRUE(eventually([&] { return a.count() + b.count() >= kMessages; }, 10s));
@@ -127,9 +130,12 @@ TEST_P(Conformance, ConsumersInAGroupSplitTheMessages) {
   if (!features().consumer_groups) {
     // No groups (pub/sub): a group name changes nothing, both subscribers get everything.
     ASSERT_TRUE(eventually([&] { return a.count() >= kMessages && b.count() >= kMessages; }, 10s));
+    std::this_thread::sleep_for(100ms);  // late duplicates would show up here
     broker->stop();
     EXPECT_EQ(tally(a.ids).distinct, static_cast<std::size_t>(kMessages));
     EXPECT_EQ(tally(b.ids).distinct, static_cast<std::size_t>(kMessages));
+    EXPECT_EQ(a.ids.size(), static_cast<std::size_t>(kMessages)) << "duplicates";
+    EXPECT_EQ(b.ids.size(), static_cast<std::size_t>(kMessages)) << "duplicates";
     return;
   }
   bool complete = eventually([&] { return a.count() + b.count() >= kMessages; }, 10s);

@@ -322,7 +322,7 @@ TEST(NatsJetStream, StreamIsDeclaredAndPublishWaitsForThePubAck) {
   EXPECT_EQ(state->subjects, std::vector<std::string>{subject + ".*"});
   EXPECT_TRUE(state->memory);
   broker.publish(order("J-1"), nats::to_stream(subject + ".created")).get();
-  EXPECT_EQ(raw.stream(stream)->messages, 1u);  // stored once publish returned
+  EXPECT_EQ(raw.stream(stream).value().messages, 1u);  // stored once publish returned
   ASSERT_TRUE(eventually([&] { return handled == 1; }));
   // No stream stores this subject: the server has no responder for the PubAck.
   EXPECT_THROW(broker.publish(order("J-2"), nats::to_stream(unique("nowhere"))).get(),
@@ -344,13 +344,13 @@ TEST(NatsJetStream, MessageIdDeduplicatesRetriedPublishes) {
   broker.publish(order("D-1"), nats::to_stream(subject), options).get();  // a retry
   options.message_id = "order-43";
   broker.publish(order("D-2"), nats::to_stream(subject), options).get();
-  EXPECT_EQ(raw.stream(stream)->messages, 2u);
+  EXPECT_EQ(raw.stream(stream).value().messages, 2u);
   // Two messages sharing a correlation id (a handler's results do) are both stored.
   faststream::PublishOptions same_correlation;
   same_correlation.correlation_id = "shared";
   broker.publish(order("D-4"), nats::to_stream(subject), same_correlation).get();
   broker.publish(order("D-5"), nats::to_stream(subject), same_correlation).get();
-  EXPECT_EQ(raw.stream(stream)->messages, 4u);
+  EXPECT_EQ(raw.stream(stream).value().messages, 4u);
   // The expected stream is checked by the server.
   EXPECT_THROW(
       broker.publish(order("D-3"), nats::to_stream(subject, {.expect_stream = "OTHER"})).get(),
@@ -461,7 +461,7 @@ TEST(NatsJetStream, PullConsumerFetchesABacklogInBatches) {
   ASSERT_TRUE(eventually([&] { return raw.consumer(stream, "puller").first == 0; }));
   broker.stop();
   for (int i = 0; i < 250; ++i) EXPECT_EQ(ids[i], "P-" + std::to_string(i));  // in order
-  EXPECT_LT(batch_sizes.size(), 250u);  // batched, not one by one
+  EXPECT_LE(batch_sizes.size(), 25u) << "not batched";  // 250 in batches of up to 100
 }
 
 TEST(NatsJetStream, ALongHandlerKeepsItsMessageWithInProgress) {
@@ -584,6 +584,7 @@ TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
   }));
   std::this_thread::sleep_for(100ms);
   broker.stop();
+  EXPECT_EQ(got["all"], (std::vector<std::string>{"O-1", "O-2", "O-3", "O-4", "O-5", "O-6"}));
   EXPECT_EQ(got["last"], (std::vector<std::string>{"O-5", "O-6"}));
   EXPECT_EQ(got["from4"], (std::vector<std::string>{"O-4", "O-5", "O-6"}));
   EXPECT_EQ(got["new"], (std::vector<std::string>{"O-6"}));
@@ -623,6 +624,7 @@ TEST(NatsSecurity, CredentialsStayOutOfLogsAndDocs) {
   broker.stop();
   std::string logs = testing::internal::GetCapturedStderr();
   EXPECT_EQ(handled, 1);
+  EXPECT_NE(logs.find("broker started"), std::string::npos) << logs;  // the logs were captured
   EXPECT_EQ(logs.find("s3cret-pw"), std::string::npos) << logs;
   for (auto version :
        {faststream::asyncapi::Version::v3_0_0, faststream::asyncapi::Version::v2_6_0}) {
@@ -737,7 +739,7 @@ TEST(NatsJetStream, FastPathPublishesAreAckedInTheBackground) {
         .get();
   broker.publish(order("lost"), nats::to_stream(unique("unstored"), {.wait_for_ack = false})).get();
   ASSERT_TRUE(broker.wait_for_pub_acks(10s));
-  EXPECT_EQ(raw.stream(stream)->messages, static_cast<std::uint64_t>(kCount));
+  EXPECT_EQ(raw.stream(stream).value().messages, static_cast<std::uint64_t>(kCount));
   ASSERT_TRUE(eventually([&] { return broker.stats().async_publish_failures == 1; }));
   broker.stop();
 }
@@ -847,7 +849,8 @@ TEST(NatsReconnect, SubscriptionsAndDurablesSurviveAServerRestart) {
   // The core subscription is back: a message published now arrives.
   ASSERT_TRUE(eventually([&] {
     broker.publish(order("C-2"), core_subject).get();
-    return count(core_seen) >= 2 && core_seen.count("C-2") > 0;
+    std::lock_guard lock(mutex);
+    return core_seen.size() >= 2 && core_seen.count("C-2") > 0;
   }));
   ASSERT_TRUE(eventually([&] { return count(js_seen) >= 100; }, 15s));
   std::this_thread::sleep_for(200ms);
@@ -908,6 +911,7 @@ TEST(NatsJetStream, SigtermInABacklogLeavesNothingHandledButUnackedAndLosesNothi
       });
       ASSERT_EQ(app.run(), 0);
       const std::size_t done = count();
+      ASSERT_GE(done, 50u) << "the signal came before any backlog was handled";
       ASSERT_LT(done, static_cast<std::size_t>(kMessages)) << "the signal came too late";
       EXPECT_EQ(broker.core().subscribers().front()->stats().acked, done);
     }
@@ -934,7 +938,8 @@ TEST(NatsSecurity, TokenAuthAndSeveralServers) {
   const int dead_port = fs_test::free_port();
   const std::string url = "nats://t0ken-secret@127.0.0.1:" + std::to_string(dead_port) +
                           ",127.0.0.1:" + std::to_string(server.port());
-  nats::Broker broker(url, quiet(faststream::LogLevel::info));
+  // In the given order, so the dead one really is tried first.
+  nats::Broker broker(url, quiet(faststream::LogLevel::info), {.randomize_servers = false});
   std::atomic<int> handled{0};
   broker.subscriber("token.orders").handle([&](const Order&) { ++handled; });
   testing::internal::CaptureStderr();
@@ -944,6 +949,7 @@ TEST(NatsSecurity, TokenAuthAndSeveralServers) {
   broker.stop();
   std::string logs = testing::internal::GetCapturedStderr();
   EXPECT_EQ(handled, 1);
+  EXPECT_NE(logs.find("broker started"), std::string::npos) << logs;  // the logs were captured
   EXPECT_EQ(logs.find("t0ken-secret"), std::string::npos) << logs;
   faststream::App app{broker, {.title = "token"}};
   auto doc = faststream::asyncapi::generate(broker.core(), app.info());
@@ -999,7 +1005,12 @@ TEST(NatsSecurity, TlsWithOurOwnCertificateAuthority) {
   broker.stop();
   // Without our CA the server's certificate is not trusted: start fails, saying why.
   nats::Broker untrusting(url, quiet(faststream::LogLevel::off));
-  EXPECT_THROW(untrusting.start(), std::runtime_error);
+  try {
+    untrusting.start();
+    ADD_FAILURE() << "start must fail without our CA";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("SSL"), std::string::npos) << e.what();
+  }
 }
 
 TEST(NatsJetStream, BadInputIsTerminatedAndTheConsumerGoesOn) {
@@ -1047,7 +1058,7 @@ TEST(NatsJetStream, AnExistingStreamKeepsItsSubjectsAndGainsOurs) {
   broker.publish(order("M-1"), nats::to_stream(ours)).get();
   broker.publish(order("M-2"), nats::to_stream(theirs + ".x")).get();  // still stored
   EXPECT_TRUE(eventually([&] { return handled == 1; }));
-  EXPECT_EQ(raw.stream(stream)->messages, 2u);
+  EXPECT_EQ(raw.stream(stream).value().messages, 2u);
   broker.stop();
 }
 
