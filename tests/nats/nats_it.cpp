@@ -577,11 +577,19 @@ TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
       .handle(record("since"));
   broker.start();
   broker.publish(order("O-6"), nats::to_stream(subject)).get();
-  ASSERT_TRUE(eventually([&] {
-    std::lock_guard lock(mutex);
-    return got["all"].size() == 6 && got["last"].size() == 2 && got["from4"].size() == 3 &&
-           got["new"].size() == 1 && got["since"].size() == 2;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return got["all"].size() == 6 && got["last"].size() == 2 && got["from4"].size() == 3 &&
+               got["new"].size() == 1 && got["since"].size() == 2;
+      },
+      15s))
+      << [&] {
+           std::lock_guard lock(mutex);
+           std::string seen;
+           for (const auto& [who, ids] : got) seen += who + "=" + std::to_string(ids.size()) + " ";
+           return seen;
+         }();
   std::this_thread::sleep_for(100ms);
   broker.stop();
   EXPECT_EQ(got["all"], (std::vector<std::string>{"O-1", "O-2", "O-3", "O-4", "O-5", "O-6"}));
