@@ -632,6 +632,52 @@ void ensure_push_consumer(jsCtx* js, const jsSubOptions& so, const std::string& 
                        o.stream->name));
   jsConsumerInfo_Destroy(info);
 }
+// Creates a consumer starting at o.start_time (unless the durable exists) and returns its
+// name; see StartTimeConsumer for why nats.c does not create it.
+std::string create_start_time_consumer(natsConnection* conn, jsCtx* js, const std::string& subject,
+                                       const SubscriberOptions& o) {
+  const std::string& stream = o.stream->name;
+  if (!o.durable.empty()) {
+    jsConsumerInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (js_GetConsumerInfo(&info, js, stream.c_str(), o.durable.c_str(), nullptr, &code) ==
+        NATS_OK) {
+      jsConsumerInfo_Destroy(info);
+      return o.durable;
+    }
+  }
+  StartTimeConsumer consumer;
+  consumer.stream = stream;
+  consumer.durable = o.durable;
+  consumer.filter_subject = subject;
+  if (!o.pull) {
+    natsInbox* inbox = nullptr;
+    check(natsInbox_Create(&inbox), "nats: inbox");
+    consumer.deliver_subject = inbox;
+    natsInbox_Destroy(inbox);
+    consumer.deliver_group = o.queue;
+  }
+  consumer.start_time = *o.start_time;
+  consumer.ack_wait = o.ack_wait;
+  consumer.max_deliver = o.max_deliver;
+  consumer.max_ack_pending = o.max_ack_pending;
+  if (o.durable.empty()) consumer.inactive_threshold = std::chrono::minutes(5);
+  const std::string request = consumer_create_subject(consumer);
+  const std::string body = consumer_create_body(consumer);
+  const std::string what =
+      fmt::format("nats: cannot create a consumer of stream '{}' for '{}'", stream, subject);
+  natsMsg* raw = nullptr;
+  check(natsConnection_Request(&raw, conn, request.c_str(), body.data(),
+                               static_cast<int>(body.size()), 5'000),
+        what);
+  MsgPtr reply(raw);
+  try {
+    return created_consumer_name(std::string_view(
+        natsMsg_GetData(raw), static_cast<std::size_t>(natsMsg_GetDataLength(raw))));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(what + ": " + e.what());
+  }
+}
 }  // namespace
 
 void NatsTransport::bind_buckets(BrokerCore& broker) {
@@ -701,17 +747,26 @@ void NatsTransport::subscribe(Consumer* c) {
     so.Config.AckWait = to_nanos(o.ack_wait);
     so.Config.MaxDeliver = o.max_deliver;
     if (o.max_ack_pending > 0) so.Config.MaxAckPending = o.max_ack_pending;
+    if (o.deliver_policy == DeliverPolicy::by_start_time) {
+      c->bound_consumer = create_start_time_consumer(sub_conn_.get(), sub_js_.get(), subject, o);
+      c->delete_at_close = o.durable.empty();
+      so.Consumer = c->bound_consumer.c_str();
+      // Bound: nats.c compares the consumer's start time with its own mis-encoded one.
+      so.Config.OptStartTime = 0;
+    }
     jsErrCode code = static_cast<jsErrCode>(0);
     natsStatus s;
     if (o.pull) {
+      const bool bound = !c->bound_consumer.empty();
       s = js_PullSubscribe(&sub, sub_js_.get(), subject.c_str(),
-                           o.durable.empty() ? nullptr : o.durable.c_str(), nullptr, &so, &code);
+                           o.durable.empty() || bound ? nullptr : o.durable.c_str(), nullptr, &so,
+                           &code);
     } else {
       if (!o.queue.empty()) so.Queue = o.queue.c_str();
       // A durable push consumer is created here (if missing) and then bound: nats.c deletes a
       // consumer it created itself when the subscription is drained or unsubscribed, which
       // would lose the durable's position. Bound, it survives our stop.
-      if (!o.durable.empty()) {
+      if (!o.durable.empty() && c->bound_consumer.empty()) {
         ensure_push_consumer(sub_js_.get(), so, subject, o);
         so.Consumer = o.durable.c_str();
       }
@@ -971,6 +1026,17 @@ void NatsTransport::close() {
           n, c->core->config().destination);
   }
   if (sub_conn_) natsConnection_FlushTimeout(sub_conn_.get(), 2'000);
+  for (auto& c : consumers_) {
+    if (!c->delete_at_close) continue;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = js_DeleteConsumer(sub_js_.get(), c->options.stream->name.c_str(),
+                                     c->bound_consumer.c_str(), nullptr, &code);
+    if (s != NATS_OK)
+      logger().warning(
+          "nats: ephemeral consumer '{}' of stream '{}' not deleted ({}); the server "
+          "removes it after 5 minutes without readers",
+          c->bound_consumer, c->options.stream->name, status_text(s));
+  }
   if (pub_conn_) natsConnection_FlushTimeout(pub_conn_.get(), 2'000);
   open_ = false;
   replies_.close_all();

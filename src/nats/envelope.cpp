@@ -1,10 +1,13 @@
 #include "nats/envelope.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "faststream/exceptions.hpp"
 #include "memory/routing.hpp"
@@ -150,6 +153,57 @@ std::vector<std::string> without_covered(const std::vector<std::string>& subject
     if (!drop) out.push_back(subject);
   }
   return out;
+}
+
+std::string consumer_create_subject(const StartTimeConsumer& consumer) {
+  if (consumer.durable.empty()) return "$JS.API.CONSUMER.CREATE." + consumer.stream;
+  return fmt::format("$JS.API.CONSUMER.DURABLE.CREATE.{}.{}", consumer.stream, consumer.durable);
+}
+
+std::string consumer_create_body(const StartTimeConsumer& consumer) {
+  boost::json::object config{
+      {"deliver_policy", "by_start_time"},
+      {"opt_start_time", rfc3339_utc(consumer.start_time)},
+      {"ack_policy", "explicit"},
+      {"ack_wait", consumer.ack_wait.count()},
+      {"max_deliver", consumer.max_deliver},
+      {"filter_subject", consumer.filter_subject},
+      {"replay_policy", "instant"},
+  };
+  if (!consumer.durable.empty()) config["durable_name"] = consumer.durable;
+  if (!consumer.deliver_subject.empty()) config["deliver_subject"] = consumer.deliver_subject;
+  if (!consumer.deliver_group.empty()) config["deliver_group"] = consumer.deliver_group;
+  if (consumer.max_ack_pending > 0) config["max_ack_pending"] = consumer.max_ack_pending;
+  if (consumer.inactive_threshold.count() > 0)
+    config["inactive_threshold"] = consumer.inactive_threshold.count();
+  return boost::json::serialize(
+      boost::json::object{{"stream_name", consumer.stream}, {"config", std::move(config)}});
+}
+
+std::string created_consumer_name(std::string_view response) {
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(response, ec);
+  const auto* object = ec ? nullptr : parsed.if_object();
+  if (!object) throw std::runtime_error(fmt::format("unreadable answer '{}'", response));
+  if (const auto* error = object->if_contains("error")) {
+    const auto* description =
+        error->is_object() ? error->as_object().if_contains("description") : nullptr;
+    throw std::runtime_error(description && description->is_string()
+                                 ? std::string(description->as_string())
+                                 : boost::json::serialize(*error));
+  }
+  const auto* name = object->if_contains("name");
+  if (!name || !name->is_string())
+    throw std::runtime_error(fmt::format("answer without a consumer name '{}'", response));
+  return std::string(name->as_string());
+}
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
+  const auto nanos = std::chrono::floor<std::chrono::nanoseconds>(time);
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(nanos);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09}Z",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(seconds)),
+                     (nanos - seconds).count());
 }
 
 }  // namespace faststream::nats

@@ -10,6 +10,8 @@
 //                 Nats-Msg-Id for deduplication (ours; FastStream sets none by default).
 //                 It is the message id, never the correlation id: a handler's results carry
 //                 the request's correlation id, and deduplication would drop all but one.
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,5 +60,35 @@ struct StreamUse {
   std::string subject;  // the subscriber's NATS subject
 };
 std::vector<Stream> plan_streams(const std::vector<StreamUse>& uses);
+
+// A consumer that starts at a time. nats.c 3.4 writes a start time's fraction without its
+// leading zeros (12:00:00.05 goes out as 12:00:00.5, so the consumer skips what was stored
+// in between); these consumers are created with our own JetStream API request instead and
+// then bound.
+struct StartTimeConsumer {
+  std::string stream;
+  std::string durable;  // empty: ephemeral (the server names it)
+  std::string filter_subject;
+  std::string deliver_subject;  // push consumers; empty for pull
+  std::string deliver_group;    // push consumers with a queue group
+  std::chrono::system_clock::time_point start_time;
+  std::chrono::nanoseconds ack_wait{0};
+  std::int64_t max_deliver = -1;
+  std::int64_t max_ack_pending = 0;  // 0: the server's default
+  // Ephemeral consumers: how long the server keeps one nobody reads from (a process that
+  // died without deleting it); 0 = the server's default.
+  std::chrono::nanoseconds inactive_threshold{0};
+};
+// `$JS.API.CONSUMER.DURABLE.CREATE.<stream>.<durable>`, or `$JS.API.CONSUMER.CREATE.<stream>`.
+std::string consumer_create_subject(const StartTimeConsumer& consumer);
+// The request's JSON body.
+std::string consumer_create_body(const StartTimeConsumer& consumer);
+// The created consumer's name from the server's answer; throws std::runtime_error with the
+// server's description when it refused.
+std::string created_consumer_name(std::string_view response);
+
+// RFC 3339 in UTC with all nine fraction digits, as the server parses it
+// (2026-11-28T12:00:00.050000000Z).
+std::string rfc3339_utc(std::chrono::system_clock::time_point time);
 
 }  // namespace faststream::nats

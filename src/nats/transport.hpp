@@ -58,6 +58,10 @@ struct Consumer {
   std::optional<memory::Pattern> captures;  // subjects with {name} placeholders
   SubscriptionPtr subscription;
   std::thread fetcher;  // pull consumers
+  // A JetStream consumer created by our own request (see StartTimeConsumer) and bound; an
+  // ephemeral one is deleted at close, as nats.c does with the ephemerals it creates.
+  std::string bound_consumer;
+  bool delete_at_close = false;
   // JetStream messages not settled yet (queued or running), for InProgress and for
   // releasing them at close. Guards every use of their natsMsg.
   std::mutex unsettled_mutex;

@@ -1,6 +1,8 @@
 // The sans-I/O parts of the NATS backend: FastStream's headers, subject plans, stream plans.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+#include <chrono>
 #include <faststream/exceptions.hpp>
 
 #include "nats/envelope.hpp"
@@ -118,4 +120,74 @@ TEST(NatsStreams, CoveredSubjectsAreLeftOut) {
   EXPECT_EQ(nats::without_covered({"a.>", "a.*"}), (std::vector<std::string>{"a.>"}));
   EXPECT_EQ(nats::without_covered({"a.*.c", "a.b.*"}),
             (std::vector<std::string>{"a.*.c", "a.b.*"}));
+}
+
+TEST(NatsStartTime, FractionKeepsItsLeadingZeros) {
+  using namespace std::chrono;
+  const sys_seconds noon = sys_days{year{2026} / 11 / 28} + hours{12};
+  EXPECT_EQ(nats::rfc3339_utc(noon + milliseconds{50}), "2026-11-28T12:00:00.050000000Z");
+  EXPECT_EQ(nats::rfc3339_utc(noon + nanoseconds{7}), "2026-11-28T12:00:00.000000007Z");
+  EXPECT_EQ(nats::rfc3339_utc(noon), "2026-11-28T12:00:00.000000000Z");
+  EXPECT_EQ(nats::rfc3339_utc(noon + seconds{59} + nanoseconds{999'999'999}),
+            "2026-11-28T12:00:59.999999999Z");
+}
+
+TEST(NatsStartTime, ConsumerRequestCarriesTheWholeConfig) {
+  using namespace std::chrono;
+  nats::StartTimeConsumer consumer;
+  consumer.stream = "ORDERS";
+  consumer.filter_subject = "orders.*";
+  consumer.deliver_subject = "_INBOX.x";
+  consumer.deliver_group = "workers";
+  consumer.start_time = sys_days{year{2026} / 1 / 2} + milliseconds{30};
+  consumer.ack_wait = seconds{30};
+  consumer.max_deliver = 5;
+  consumer.max_ack_pending = 10;
+  consumer.inactive_threshold = minutes{5};
+  EXPECT_EQ(nats::consumer_create_subject(consumer), "$JS.API.CONSUMER.CREATE.ORDERS");
+  auto body = boost::json::parse(nats::consumer_create_body(consumer)).as_object();
+  EXPECT_EQ(body.at("stream_name"), "ORDERS");
+  const auto& config = body.at("config").as_object();
+  EXPECT_EQ(config.at("deliver_policy"), "by_start_time");
+  EXPECT_EQ(config.at("opt_start_time"), "2026-01-02T00:00:00.030000000Z");
+  EXPECT_EQ(config.at("ack_policy"), "explicit");
+  EXPECT_EQ(config.at("ack_wait").to_number<std::int64_t>(), 30'000'000'000);
+  EXPECT_EQ(config.at("max_deliver").to_number<std::int64_t>(), 5);
+  EXPECT_EQ(config.at("max_ack_pending").to_number<std::int64_t>(), 10);
+  EXPECT_EQ(config.at("filter_subject"), "orders.*");
+  EXPECT_EQ(config.at("deliver_subject"), "_INBOX.x");
+  EXPECT_EQ(config.at("deliver_group"), "workers");
+  EXPECT_EQ(config.at("inactive_threshold").to_number<std::int64_t>(), 300'000'000'000);
+  EXPECT_FALSE(config.contains("durable_name"));
+
+  consumer.durable = "billing";
+  consumer.deliver_subject.clear();
+  consumer.deliver_group.clear();
+  consumer.max_ack_pending = 0;
+  consumer.inactive_threshold = nanoseconds{0};
+  EXPECT_EQ(nats::consumer_create_subject(consumer),
+            "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.billing");
+  const auto durable = boost::json::parse(nats::consumer_create_body(consumer));
+  const auto& pull = durable.at("config").as_object();
+  EXPECT_EQ(pull.at("durable_name"), "billing");
+  EXPECT_FALSE(pull.contains("deliver_subject"));  // a pull consumer
+  EXPECT_FALSE(pull.contains("deliver_group"));
+  EXPECT_FALSE(pull.contains("max_ack_pending"));
+  EXPECT_FALSE(pull.contains("inactive_threshold"));
+}
+
+TEST(NatsStartTime, ServerAnswersAreRead) {
+  EXPECT_EQ(
+      nats::created_consumer_name(
+          R"({"type":"io.nats.jetstream.api.v1.consumer_create_response","stream_name":"S","name":"abc123","config":{}})"),
+      "abc123");
+  try {
+    nats::created_consumer_name(
+        R"({"type":"io.nats.jetstream.api.v1.consumer_create_response","error":{"code":404,"err_code":10059,"description":"stream not found"}})");
+    FAIL() << "an error answer must throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "stream not found");
+  }
+  EXPECT_THROW(nats::created_consumer_name("not json"), std::runtime_error);
+  EXPECT_THROW(nats::created_consumer_name(R"({"config":{}})"), std::runtime_error);
 }

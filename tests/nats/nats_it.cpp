@@ -6,6 +6,7 @@
 #include <faststream/asyncapi.hpp>
 #include <faststream/nats.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -88,6 +89,17 @@ class RawClient {
       return {-1, 0};
     std::pair<std::int64_t, std::uint64_t> out{ci->NumAckPending, ci->NumPending};
     jsConsumerInfo_Destroy(ci);
+    return out;
+  }
+  // The names of a stream's consumers, sorted.
+  std::vector<std::string> consumer_names(const std::string& stream) {
+    jsConsumerNamesList* list = nullptr;
+    jsErrCode code{};
+    std::vector<std::string> out;
+    if (js_ConsumerNames(&list, js_, stream.c_str(), nullptr, &code) != NATS_OK) return out;
+    for (int i = 0; i < list->Count; ++i) out.emplace_back(list->List[i]);
+    jsConsumerNamesList_Destroy(list);
+    std::sort(out.begin(), out.end());
     return out;
   }
   void add_stream(const std::string& name, const std::string& subject) {
@@ -543,9 +555,11 @@ TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
     producer.start();
     for (int i = 1; i <= 4; ++i)
       producer.publish(order("O-" + std::to_string(i)), nats::to_stream(subject)).get();
-    std::this_thread::sleep_for(50ms);
-    between = std::chrono::system_clock::now();  // after O-4 was stored, before O-5
-    std::this_thread::sleep_for(50ms);
+    // The start time is 20 ms past a whole second: nats.c alone would send it as 200 ms past
+    // (it drops the fraction's leading zeros) and skip O-5, stored at about 50 ms past.
+    const auto second = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now());
+    between = second + 20ms;  // after O-4 was stored, before O-5
+    std::this_thread::sleep_until(second + 50ms);
     producer.publish(order("O-5"), nats::to_stream(subject)).get();
     producer.stop();
   }
@@ -575,13 +589,26 @@ TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
                             .deliver_policy = nats::DeliverPolicy::by_start_time,
                             .start_time = between})
       .handle(record("since"));
+  broker
+      .subscriber(subject, {.stream = existing,
+                            .durable = "since-durable",
+                            .deliver_policy = nats::DeliverPolicy::by_start_time,
+                            .start_time = between})
+      .handle(record("since durable"));
+  broker
+      .subscriber(subject, {.stream = existing,
+                            .pull = nats::Pull{.batch = 10},
+                            .deliver_policy = nats::DeliverPolicy::by_start_time,
+                            .start_time = between})
+      .handle(record("since pull"));
   broker.start();
   broker.publish(order("O-6"), nats::to_stream(subject)).get();
   ASSERT_TRUE(eventually(
       [&] {
         std::lock_guard lock(mutex);
         return got["all"].size() == 6 && got["last"].size() == 2 && got["from4"].size() == 3 &&
-               got["new"].size() == 1 && got["since"].size() == 2;
+               got["new"].size() == 1 && got["since"].size() == 2 &&
+               got["since durable"].size() == 2 && got["since pull"].size() == 2;
       },
       15s))
       << [&] {
@@ -596,7 +623,12 @@ TEST(NatsJetStream, DeliverPoliciesStartWhereAsked) {
   EXPECT_EQ(got["last"], (std::vector<std::string>{"O-5", "O-6"}));
   EXPECT_EQ(got["from4"], (std::vector<std::string>{"O-4", "O-5", "O-6"}));
   EXPECT_EQ(got["new"], (std::vector<std::string>{"O-6"}));
-  EXPECT_EQ(got["since"], (std::vector<std::string>{"O-5", "O-6"}));
+  for (const char* who : {"since", "since durable", "since pull"})
+    EXPECT_EQ(got[who], (std::vector<std::string>{"O-5", "O-6"})) << who;
+  // Ephemeral consumers are gone after stop (ours deleted as nats.c deletes its own); the
+  // durable stays.
+  EXPECT_TRUE(eventually(
+      [&] { return raw.consumer_names(stream) == std::vector<std::string>{"since-durable"}; }));
 }
 
 TEST(NatsJetStream, RequestOverAStreamIsAnswered) {
