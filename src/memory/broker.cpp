@@ -68,17 +68,16 @@ class MemoryTransport final : public Transport {
 
   std::string protocol() const override { return "memory"; }
   bool in_process() const override { return true; }
-  std::string public_url() const override { return url_; }
+  // Logged at start and named in CLI errors: the name only.
+  std::string public_url() const override { return "memory://" + public_name(); }
   void set_url(std::string url) override {
     if (!url.starts_with("memory://"))
-      throw std::invalid_argument("the memory broker takes a memory:// URL, got '" + url + "'");
+      throw std::invalid_argument("the memory broker takes a memory:// URL, got '" +
+                                  without_userinfo(url) + "'");
     url_ = std::move(url);
   }
   ServerSpec server_spec() const override {
-    // memory://[user[:password]@]name: only the name is public.
-    std::string_view host = std::string_view(url_).substr(std::string_view("memory://").size());
-    if (auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
-    return {host.empty() ? "localhost" : std::string(host), "memory", "", "", ""};
+    return {public_name().empty() ? "localhost" : public_name(), "memory", "", "", ""};
   }
   const SubscriberCore* find_subscriber(const BrokerCore& broker,
                                         std::string_view destination) const override {
@@ -184,6 +183,20 @@ class MemoryTransport final : public Transport {
                                                  std::chrono::system_clock::now());
     if (!replies_.complete(key, std::move(reply)))
       broker_->logger().warning("reply to '{}' arrived after its request gave up; dropped", key);
+  }
+
+  // Any URL shown to the user: scheme://user:password@rest becomes scheme://rest.
+  static std::string without_userinfo(const std::string& url) {
+    const auto at = url.rfind('@');
+    if (at == std::string::npos) return url;
+    const auto scheme_end = url.find("://");
+    return (scheme_end < at ? url.substr(0, scheme_end + 3) : std::string()) + url.substr(at + 1);
+  }
+  // memory://[user[:password]@]name: only the name is public.
+  std::string public_name() const {
+    std::string_view host = std::string_view(url_).substr(std::string_view("memory://").size());
+    if (auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+    return std::string(host);
   }
 
   std::string url_;

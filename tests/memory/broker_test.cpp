@@ -496,4 +496,22 @@ TEST(MemoryBroker, GracefulStopFinishesSleepingCoroutines) {
   EXPECT_EQ(sub.stats().processed, static_cast<std::uint64_t>(kMessages));
 }
 
+TEST(MemoryBroker, CredentialsInItsUrlStayOutOfLogsAndErrors) {
+  Broker broker("memory://admin:s3cret-pw@box", quiet(faststream::LogLevel::info));
+  EXPECT_EQ(broker.core().transport().public_url(), "memory://box");
+  testing::internal::CaptureStderr();
+  broker.start();
+  broker.stop();
+  const std::string logs = testing::internal::GetCapturedStderr();
+  EXPECT_NE(logs.find("broker started: memory memory://box"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("s3cret"), std::string::npos) << logs;
+  try {
+    broker.core().transport().set_url("redis://admin:s3cret-pw@box");
+    FAIL() << "a redis:// URL must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("got 'redis://box'"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
