@@ -493,6 +493,12 @@ void RedisTransport::deliver(Consumer* consumer, MessagePtr message) {
                 });
 }
 
+void RedisTransport::deliver_batch(Consumer* consumer, std::vector<MessagePtr> messages) {
+  // What fits goes in under one lock with one wake-up of the handlers; the rest one by one.
+  consumer->core->try_deliver_batch(messages);
+  for (auto& m : messages) deliver(consumer, std::move(m));
+}
+
 Task<void> RedisTransport::wait_for_room(Consumer* consumer) {
   co_await RoomAwaiter(consumer->core, &loop());
 }
@@ -541,7 +547,7 @@ Task<void> RedisTransport::list_loop(Consumer* c) {
       }
       continue;  // connection lost: reconnect above
     }
-    for (auto& m : batch) deliver(c, std::move(m));
+    deliver_batch(c, std::move(batch));
   }
 }
 
@@ -703,7 +709,7 @@ Task<void> RedisTransport::stream_loop(Consumer* c) {
         read_id = read.last_id;
       }
       if (!grouped && !read.last_id.empty()) last_id = read.last_id;
-      for (auto& m : read.messages) deliver(c, std::move(m));
+      deliver_batch(c, std::move(read.messages));
     } catch (const std::exception& e) {
       if (c->connection->connected()) {
         logger().error("redis stream '{}': {}", key, e.what());
