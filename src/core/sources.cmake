@@ -12,4 +12,5 @@ list(APPEND FASTSTREAM_SOURCES
   core/cli.cpp
   core/supervisor.cpp
   core/replies.cpp
+  core/background.cpp
   core/url_text.cpp)

@@ -481,18 +481,7 @@ void NatsTransport::start(BrokerCore& broker) {
 
 // Runs a background task of this transport; close() waits for all of them to end.
 void NatsTransport::spawn_tracked(Task<void> task, const char* what) {
-  ++loops_running_;
-  detail::spawn(std::move(task), [this, what](std::exception_ptr e) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const Cancelled&) {
-      } catch (const std::exception& error) {
-        logger().error("nats {} stopped: {}", what, error.what());
-      }
-    }
-    --loops_running_;
-  });
+  background_.spawn(std::move(task), fmt::format("nats {}", what), logger());
 }
 
 void NatsTransport::dead_letter(Consumer* consumer, natsMsg* raw, OutgoingMessage letter) {
@@ -1041,7 +1030,9 @@ void NatsTransport::close() {
   open_ = false;
   replies_.close_all();
   pub_acks_.close_all();
-  while (loops_running_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // They use the consumers and connections freed below: wait, however long it takes.
+  while (!background_.wait(std::chrono::seconds(10)))
+    logger().warning("nats: {} background task(s) still running at close", background_.running());
   for (auto& bucket : buckets_) {
     auto& impl = bucket->impl();
     std::unique_lock lock(impl.mutex);

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/background.hpp"
 #include "core/replies.hpp"
 #include "faststream/nats.hpp"
 #include "memory/routing.hpp"
@@ -172,7 +173,7 @@ class NatsTransport final : public Transport {
   std::vector<std::shared_ptr<KeyValue>> buckets_;  // declared with Broker::key_value
   std::atomic<std::uint64_t> reconnects_{0}, disconnects_{0}, slow_consumer_events_{0};
   std::atomic<std::uint64_t> async_publish_failures_{0}, dead_lettered_{0};
-  std::atomic<int> loops_running_{0};
+  core::BackgroundTasks background_;
 };
 
 }  // namespace faststream::nats

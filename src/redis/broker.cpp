@@ -357,18 +357,7 @@ void RedisTransport::mark_ready(bool& announced) {
 
 // Runs a background loop of this transport; close() waits for all of them to end.
 void RedisTransport::spawn_loop(Task<void> task, const char* what) {
-  ++loops_running_;
-  detail::spawn(std::move(task), [this, what](std::exception_ptr e) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const Cancelled&) {
-      } catch (const std::exception& error) {
-        logger().error("redis {} loop stopped: {}", what, error.what());
-      }
-    }
-    --loops_running_;
-  });
+  background_.spawn(std::move(task), fmt::format("redis {} loop", what), logger());
 }
 
 // --- Pub/sub --------------------------------------------------------------------------------
@@ -1022,13 +1011,9 @@ void RedisTransport::close() {
   // Loops sleeping on a timer end now (Cancelled); those in a blocking read end within one
   // polling interval.
   broker_->impl().runtime.cancel_timers();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (loops_running_ > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    broker_->impl().runtime.cancel_timers();
-  }
-  if (loops_running_ > 0)
-    logger().warning("redis: {} background loop(s) did not stop in time", loops_running_.load());
+  if (!background_.wait(std::chrono::seconds(5),
+                        [this] { broker_->impl().runtime.cancel_timers(); }))
+    logger().warning("redis: {} background loop(s) did not stop in time", background_.running());
   // Connections are freed on the event loop, while it still runs.
   std::promise<void> done;
   boost::asio::post(io(), [this, &done] {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/background.hpp"
 #include "core/replies.hpp"
 #include "faststream/redis.hpp"
 #include "redis/channel_pattern.hpp"
@@ -117,7 +118,7 @@ class RedisTransport final : public Transport {
   std::string reply_channel_;
   core::ReplyRegistry replies_;
   std::atomic<std::uint64_t> reconnects_{0}, pubsub_disconnects_{0}, groups_recreated_{0};
-  std::atomic<int> loops_running_{0};
+  core::BackgroundTasks background_;
   bool pubsub_paused_ = false;  // event loop only
 
   // start() returns once every subscription is active and every group exists, so that a
