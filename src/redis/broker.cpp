@@ -724,15 +724,33 @@ Task<void> RedisTransport::claim_loop(Consumer* c) {
           c->autoclaim_cursor, "COUNT", std::to_string(o.max_records)));
       if (v.is_error() || v.type != Value::Type::array || v.elements.size() < 2) continue;
       c->autoclaim_cursor = v.elements[0].str;
-      for (const auto& entry : v.elements[1].elements) {
-        if (entry.type != Value::Type::array || entry.elements.size() != 2) continue;
+      std::vector<const Value*> claimed;
+      for (const auto& entry : v.elements[1].elements)
+        if (entry.type == Value::Type::array && entry.elements.size() == 2)
+          claimed.push_back(&entry);
+      if (claimed.empty()) continue;
+      // Their delivery counts (XAUTOCLAIM does not return them): one XPENDING over the claimed
+      // range for this consumer, which also lists its own pending entries in that range; an
+      // entry it leaves out (the range held more than asked for) is asked for alone.
+      const std::string& first = claimed.front()->elements[0].str;
+      const std::string& last = claimed.back()->elements[0].str;
+      std::map<std::string, std::uint32_t> deliveries_of;
+      auto read_counts = [&deliveries_of](const Value& p) {
+        if (p.type != Value::Type::array) return;
+        for (const auto& row : p.elements)
+          if (row.type == Value::Type::array && row.elements.size() >= 4)
+            deliveries_of[row.elements[0].str] =
+                static_cast<std::uint32_t>(row.elements[3].integer);
+      };
+      read_counts(co_await commands_->exec(
+          cmd("XPENDING", key, o.group, first, last,
+              std::to_string(claimed.size() + c->in_flight.size() + 16), c->consumer_name)));
+      for (const Value* claimed_entry : claimed) {
+        const Value& entry = *claimed_entry;
         const std::string& id = entry.elements[0].str;
-        // The delivery count (XAUTOCLAIM does not return it).
-        Value p = co_await commands_->exec(cmd("XPENDING", key, o.group, id, id, "1"));
-        std::uint32_t deliveries = 1;
-        if (p.type == Value::Type::array && !p.elements.empty() &&
-            p.elements[0].elements.size() >= 4)
-          deliveries = static_cast<std::uint32_t>(p.elements[0].elements[3].integer);
+        if (!deliveries_of.contains(id))
+          read_counts(co_await commands_->exec(cmd("XPENDING", key, o.group, id, id, "1")));
+        const std::uint32_t deliveries = deliveries_of.contains(id) ? deliveries_of[id] : 1;
         if (o.dead_letter_after > 0 && deliveries > o.dead_letter_after) {
           co_await dead_letter(c, entry, deliveries);
           continue;

@@ -244,6 +244,46 @@ TEST(RedisStream, FailedEntriesStayPendingAndAreClaimedByAnotherConsumer) {
   EXPECT_GE(claimed_deliveries[0], 2u);
 }
 
+TEST(RedisStream, ClaimedEntriesCarryTheirOwnDeliveryCounts) {
+  auto& server = shared_server();
+  const auto key = unique("claim-counts");
+  ASSERT_EQ(server.command({"XGROUP", "CREATE", key, "g", "0", "MKSTREAM"}), "OK");
+  // Five entries read by a consumer that vanished: each delivered once, then claimed back by
+  // it k more times, so entry k has been delivered k + 1 times when our consumer claims it.
+  for (int k = 0; k < 5; ++k)
+    ASSERT_NE(server.command({"XADD", key, std::to_string(k + 1) + "-1", "__data__",
+                              R"({"id":"O-)" + std::to_string(k) + R"(","amount":1})"}),
+              "");
+  ASSERT_EQ(server.command({"XREADGROUP", "GROUP", "g", "gone", "COUNT", "5", "STREAMS", key, ">"}),
+            "1");
+  for (int k = 0; k < 5; ++k)
+    for (int again = 0; again < k; ++again)
+      ASSERT_EQ(server.command({"XCLAIM", key, "g", "gone", "0", std::to_string(k + 1) + "-1"}),
+                "1");
+  redis::Broker broker(server.url(), quiet());
+  std::mutex mutex;
+  std::map<std::string, std::uint32_t> deliveries;
+  broker.subscriber(key, redis::stream({.group = "g", .consumer = "b", .min_idle_time = 50ms}))
+      .handle([&](const Order& o, redis::Message& m) {
+        std::lock_guard lock(mutex);
+        deliveries[o.id] = m.delivery_count();
+      });
+  broker.start();
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return deliveries.size() == 5;
+      },
+      5s));
+  ASSERT_TRUE(eventually([&] {
+    return server.command({"XPENDING", key, "g", "-", "+", "10"}) == "0";
+  }));
+  broker.stop();
+  // The claim itself is one more delivery.
+  for (int k = 0; k < 5; ++k)
+    EXPECT_EQ(deliveries["O-" + std::to_string(k)], static_cast<std::uint32_t>(k + 2)) << k;
+}
+
 TEST(RedisStream, EntriesDeliveredTooOftenGoToTheDeadLetterStream) {
   auto& server = shared_server();
   const auto key = unique("dlq-source");
