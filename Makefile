@@ -5,7 +5,7 @@
 #   make test       build everything, run every test (g++ tree, ASan+UBSan tree, clang check)
 #   make test-tsan  the memory-broker and NATS tests under ThreadSanitizer
 #   make bench      the benchmarks (pinned to one core), results in BENCHMARKS.md
-#   make asyncapi   the example service's AsyncAPI documents: build/asyncapi.json and .yaml
+#   make asyncapi   the example service's AsyncAPI documents: build/asyncapi.json, .yaml, .html
 #   make install    install headers, library, CMake package and pkg-config files (PREFIX)
 #   make format     clang-format the tree
 
@@ -55,6 +55,7 @@ bench: build
 asyncapi: build
 	./build/default/examples/orders docs gen -o build/asyncapi.json
 	./build/default/examples/orders docs gen --yaml -o build/asyncapi.yaml
+	./build/default/examples/orders docs gen --html -o build/asyncapi.html
 
 install: build
 	cmake --install build/default --prefix $(PREFIX)

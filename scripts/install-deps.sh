@@ -12,6 +12,7 @@ packages=(
   python3 python3-venv
   redis-server libhiredis-dev
   nats-server libnats-dev openssl
+  chromium
 )
 
 # One dpkg-query call: a package it lists as not installed, or does not list at all, is missing.

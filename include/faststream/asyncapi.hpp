@@ -23,4 +23,11 @@ struct Options {
 // The document as JSON (pretty, 2-space indent) or YAML text.
 std::string generate(const BrokerCore& broker, const AppInfo& info, const Options& options = {});
 
+// The document as one self-contained HTML page that renders it in a browser
+// (@asyncapi/react-component, embedded in the library at build time: no CDN, works offline).
+// `docs gen --html` writes it and `docs serve` serves it. Throws std::runtime_error when the
+// library was built without it (FASTSTREAM_DOCS_PAGE=OFF; see page_available()).
+std::string page(const BrokerCore& broker, const AppInfo& info, Version version = Version::v3_0_0);
+bool page_available() noexcept;
+
 }  // namespace faststream::asyncapi

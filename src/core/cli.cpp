@@ -1,4 +1,4 @@
-// The service's command line (App::main): run, docs gen, publish, --version, --help.
+// The service's command line (App::main): run, docs gen, docs serve, publish, --version, --help.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "core/docs_server.hpp"
 #include "core/supervisor.hpp"
 #include "faststream/app.hpp"
 #include "faststream/asyncapi.hpp"
@@ -128,12 +129,15 @@ int publish_command(BrokerCore& broker, const std::string& destination, const st
   return code;
 }
 
-int docs_gen_command(BrokerCore& broker, const AppInfo& info, bool yaml, const std::string& output,
-                     const std::string& version) {
+int docs_gen_command(BrokerCore& broker, const AppInfo& info, bool yaml, bool html,
+                     const std::string& output, const std::string& version) {
   asyncapi::Options options;
   options.yaml = yaml;
   options.version = asyncapi::parse_version(version);
-  std::string document = asyncapi::generate(broker, info, options);
+  if (html && !asyncapi::page_available())
+    throw CliError("this build has no AsyncAPI page (configured with FASTSTREAM_DOCS_PAGE=OFF)");
+  std::string document = html ? asyncapi::page(broker, info, options.version)
+                              : asyncapi::generate(broker, info, options);
   if (output.empty() || output == "-") {
     std::cout << document;
     if (!document.empty() && document.back() != '\n') std::cout << '\n';
@@ -143,7 +147,29 @@ int docs_gen_command(BrokerCore& broker, const AppInfo& info, bool yaml, const s
   file << document;
   if (!document.empty() && document.back() != '\n') file << '\n';
   if (!file) throw CliError(fmt::format("cannot write '{}'", output));
-  std::cerr << "wrote AsyncAPI " << version << " to " << output << "\n";
+  std::cerr << "wrote AsyncAPI " << version << (html ? " page" : "") << " to " << output << "\n";
+  return 0;
+}
+
+int docs_serve_command(BrokerCore& broker, const AppInfo& info, const std::string& host,
+                       std::uint16_t port, const std::string& version) {
+  if (!asyncapi::page_available())
+    throw CliError("this build has no AsyncAPI page (configured with FASTSTREAM_DOCS_PAGE=OFF)");
+  asyncapi::Options options;
+  options.version = asyncapi::parse_version(version);
+  core::DocsSite site;
+  site.page = asyncapi::page(broker, info, options.version);
+  site.json = asyncapi::generate(broker, info, options);
+  options.yaml = true;
+  site.yaml = asyncapi::generate(broker, info, options);
+  try {
+    core::serve_docs(site, host, port, [&](const std::string& url) {
+      std::cerr << "serving the AsyncAPI " << version << " page of " << info.title << " at " << url
+                << " (document at " << url << "asyncapi.json; Ctrl+C stops)" << std::endl;
+    });
+  } catch (const std::runtime_error& e) {
+    throw CliError(e.what());
+  }
   return 0;
 }
 
@@ -163,7 +189,9 @@ int App::main(int argc, char** argv) {
   std::string asyncapi_version = "3.0.0";
   double graceful = -1, timeout = 5;
   std::size_t workers = 1;
-  bool yaml = false, rpc = false;
+  bool yaml = false, html = false, rpc = false;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;
 
   auto* run_cmd = cli.add_subcommand("run", "Start the service (the default command)");
   run_cmd->add_option("--url", url,
@@ -184,8 +212,16 @@ int App::main(int argc, char** argv) {
   docs->require_subcommand(1);
   auto* gen = docs->add_subcommand("gen", "Write the AsyncAPI document (never connects)");
   gen->add_flag("--yaml", yaml, "YAML instead of JSON");
+  gen->add_flag("--html", html, "A self-contained HTML page rendering the document (works offline)")
+      ->excludes("--yaml");
   gen->add_option("-o,--output", output, "File to write (default: standard output)");
   gen->add_option("--asyncapi-version", asyncapi_version, "3.0.0 (default) or 2.6.0")
+      ->check(CLI::IsMember({"3.0.0", "2.6.0"}));
+  auto* serve = docs->add_subcommand(
+      "serve", "Serve the AsyncAPI page over HTTP until Ctrl+C (never connects to the broker)");
+  serve->add_option("--host", host, "Address to listen on (default 127.0.0.1)");
+  serve->add_option("--port", port, "Port to listen on (default 8000; 0 picks a free one)");
+  serve->add_option("--asyncapi-version", asyncapi_version, "3.0.0 (default) or 2.6.0")
       ->check(CLI::IsMember({"3.0.0", "2.6.0"}));
 
   auto* publish = cli.add_subcommand(
@@ -224,7 +260,8 @@ int App::main(int argc, char** argv) {
 
   try {
     apply_url(*broker_, url);  // docs gen: only for the servers section, never connects
-    if (*docs) return docs_gen_command(*broker_, info_, yaml, output, asyncapi_version);
+    if (*gen) return docs_gen_command(*broker_, info_, yaml, html, output, asyncapi_version);
+    if (*serve) return docs_serve_command(*broker_, info_, host, port, asyncapi_version);
     if (*publish) return publish_command(*broker_, destination, body, rpc, timeout);
 
     auto& settings = broker_->mutable_settings();

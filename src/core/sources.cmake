@@ -13,4 +13,5 @@ list(APPEND FASTSTREAM_SOURCES
   core/supervisor.cpp
   core/replies.cpp
   core/background.cpp
-  core/url_text.cpp)
+  core/url_text.cpp
+  core/docs_server.cpp)

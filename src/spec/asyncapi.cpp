@@ -6,6 +6,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "spec/docs_page.hpp"
 #include "spec/model.hpp"
 #include "spec/render.hpp"
 #include "spec/yaml.hpp"
@@ -28,6 +29,21 @@ std::string generate(const BrokerCore& broker, const AppInfo& info, const Option
   const boost::json::value doc =
       options.version == Version::v2_6_0 ? spec::render_v2(model) : spec::render_v3(model);
   return options.yaml ? spec::to_yaml(doc) : spec::to_json(doc);
+}
+
+bool page_available() noexcept {
+  return spec::embedded_page_assets().has_value();
+}
+
+std::string page(const BrokerCore& broker, const AppInfo& info, Version version) {
+  const auto assets = spec::embedded_page_assets();
+  if (!assets)
+    throw std::runtime_error(
+        "this build of faststream has no AsyncAPI page (it was configured with "
+        "FASTSTREAM_DOCS_PAGE=OFF); use `docs gen` and an AsyncAPI viewer");
+  Options options;
+  options.version = version;
+  return spec::page_html(generate(broker, info, options), info.title, *assets);
 }
 
 }  // namespace faststream::asyncapi
