@@ -16,6 +16,17 @@ struct AppInfo {
   std::string description;
 };
 
+// The service's HTTP side door (App::serve_http).
+struct HttpOptions {
+  std::string host = "127.0.0.1";  // "0.0.0.0" to be reachable from outside (containers)
+  std::uint16_t port = 8080;       // 0: a free one (see App::http_url)
+  bool health = true;              // /health/live, /health/ready
+  bool metrics = true;             // /metrics (turns on BrokerSettings::collect_metrics)
+  bool asyncapi = true;            // /asyncapi (the page), /asyncapi.json, /asyncapi.yaml
+  std::chrono::milliseconds ping_timeout{3'000};  // /health/ready's broker ping
+  std::string metrics_app_name = "faststream";    // the app_name label (FastStream's default)
+};
+
 class App {
  public:
   // Works with any backend's broker (anything with core()).
@@ -48,6 +59,17 @@ class App {
     broker_->dependencies().template provide_factory<T>(std::move(factory));
     return *this;
   }
+
+  // Serves HTTP while run() runs: from before the broker starts until after it stopped.
+  //   GET /health/live   204 while the process runs
+  //   GET /health/ready  204 when the broker is started and answers a ping, else 500 (as
+  //                      FastStream's make_ping_asgi); the body says why
+  //   GET /metrics       Prometheus text with FastStream's metric names (faststream/metrics.hpp)
+  //   GET /asyncapi      the AsyncAPI page; /asyncapi.json, /asyncapi.yaml the document
+  // run() fails (exit 1) when it cannot listen.
+  App& serve_http(HttpOptions options = {});
+  // http://host:port/ while the side door listens; empty otherwise.
+  std::string http_url() const;
 
   // Starts, waits for SIGINT/SIGTERM or stop(), drains and stops. Returns the exit code.
   // A second signal while draining exits at once (code 130).

@@ -23,6 +23,9 @@
 #include "faststream/task.hpp"
 
 namespace faststream {
+namespace detail {
+struct SubscriberMetrics;
+}  // namespace detail
 
 // How the pipeline settles a message (FastStream 0.7 semantics, see docs/acknowledgement.md):
 //   ack_first        ack on receipt, before the handler runs (at-most-once)
@@ -104,6 +107,8 @@ class SubscriberCore {
   void when_ready(detail::Callback ready);
 
   SubscriberStats stats() const;
+  // Its Prometheus metrics; null unless the broker collects them.
+  const detail::SubscriberMetrics* metrics() const noexcept;
   bool running() const noexcept;
 
   // --- For the broker core. -------------------------------------------------------------------
@@ -186,6 +191,12 @@ class Transport {
   virtual void stop_consuming() = 0;
   // Disconnects; called after the drain.
   virtual void close() = 0;
+  // Whether the broker answers within `timeout` (readiness checks); called from any thread
+  // while started. The in-process brokers have nothing to ask: true.
+  virtual bool ping(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return true;
+  }
   virtual Task<void> publish(OutgoingMessage message) = 0;
   // Several messages to one destination; backends with a native batch (RPUSH k v1 v2...)
   // send them at once, others one by one (this default). In order either way.
@@ -203,6 +214,9 @@ struct BrokerSettings {
   // Threads for plain (non-coroutine) handlers; 0 = as many as the subscribers' max_workers
   // need (at least 1, at most 512).
   std::size_t worker_threads = 0;
+  // Count FastStream's Prometheus metrics (faststream/metrics.hpp); set before start. An app
+  // serving /metrics (App::serve_http) turns it on.
+  bool collect_metrics = false;
 };
 
 struct PublisherSpec {  // a declared publisher, for docs
@@ -248,6 +262,8 @@ class BrokerCore {
   // close the transport, stop the runtime. Idempotent.
   void stop();
   bool running() const noexcept;
+  // Started and the broker answers within `timeout` (Transport::ping).
+  bool ping(std::chrono::milliseconds timeout);
 
   // Publishes through the broker's publish middlewares, then the transport.
   Task<void> publish(OutgoingMessage message);
@@ -260,6 +276,7 @@ class BrokerCore {
 
   struct Impl;
   Impl& impl() noexcept { return *impl_; }
+  const Impl& impl() const noexcept { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;

@@ -8,8 +8,15 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
+
+#include "core/app_impl.hpp"
+#include "core/http_server.hpp"
+#include "faststream/asyncapi.hpp"
+#include "faststream/metrics.hpp"
 
 namespace faststream {
 namespace {
@@ -26,11 +33,57 @@ extern "C" void on_signal(int signo) {
 
 }  // namespace
 
-struct App::Impl {
-  std::vector<std::function<void()>> on_startup, after_startup, on_shutdown, after_shutdown;
-  int stop_pipe[2] = {-1, -1};
-  std::mutex mutex;
-};
+App& App::serve_http(HttpOptions options) {
+  if (options.metrics) broker_->mutable_settings().collect_metrics = true;
+  impl_->http = std::move(options);
+  return *this;
+}
+
+std::string App::http_url() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->http_url;
+}
+
+namespace {
+std::map<std::string, core::HttpRoute> side_door_routes(BrokerCore& broker, const AppInfo& info,
+                                                        const HttpOptions& options) {
+  std::map<std::string, core::HttpRoute> routes;
+  if (options.health) {
+    routes["/health/live"] = [] { return core::HttpResponse{204, "", ""}; };
+    routes["/health/ready"] = [&broker, timeout = options.ping_timeout] {
+      if (!broker.running())
+        return core::HttpResponse{500, "text/plain; charset=utf-8", "the broker is not running\n"};
+      if (!broker.ping(timeout))
+        return core::HttpResponse{500, "text/plain; charset=utf-8",
+                                  "the broker did not answer a ping\n"};
+      return core::HttpResponse{204, "", ""};
+    };
+  }
+  if (options.metrics) {
+    routes["/metrics"] = [&broker, app = options.metrics_app_name] {
+      return core::HttpResponse{200, std::string(metrics::kContentType),
+                                metrics::prometheus_text(broker, app)};
+    };
+  }
+  if (options.asyncapi) {
+    auto json = std::make_shared<std::string>(asyncapi::generate(broker, info));
+    auto yaml = std::make_shared<std::string>(asyncapi::generate(broker, info, {.yaml = true}));
+    routes["/asyncapi.json"] = [json] {
+      return core::HttpResponse{200, "application/json", *json};
+    };
+    routes["/asyncapi.yaml"] = [yaml] {
+      return core::HttpResponse{200, "application/yaml", *yaml};
+    };
+    if (asyncapi::page_available()) {
+      auto page = std::make_shared<std::string>(asyncapi::page(broker, info));
+      routes["/asyncapi"] = [page] {
+        return core::HttpResponse{200, "text/html; charset=utf-8", *page};
+      };
+    }
+  }
+  return routes;
+}
+}  // namespace
 
 App::App(BrokerCore& broker, AppInfo info)
     : broker_(&broker), info_(std::move(info)), impl_(std::make_unique<Impl>()) {
@@ -96,6 +149,29 @@ int App::run() {
   };
 
   bool started = false;
+  // The side door listens before the broker starts (live answers while it connects) and
+  // closes after it stopped.
+  auto close_side_door = [&] {
+    if (!impl_->http_server) return;
+    impl_->http_server->stop();
+    impl_->http_server.reset();
+    std::lock_guard lock(impl_->mutex);
+    impl_->http_url.clear();
+  };
+  if (impl_->http) {
+    try {
+      impl_->http_server = std::make_unique<core::HttpServer>(
+          side_door_routes(*broker_, info_, *impl_->http), impl_->http->host, impl_->http->port);
+      impl_->http_server->start();
+      std::lock_guard lock(impl_->mutex);
+      impl_->http_url = impl_->http_server->url();
+      log.info("HTTP side door at {}", impl_->http_url);
+    } catch (const std::exception& e) {
+      log.error("the HTTP side door did not start: {}", e.what());
+      restore();
+      return 1;
+    }
+  }
   if (run_hooks(impl_->on_startup, "on_startup")) {
     try {
       broker_->start();
@@ -131,6 +207,7 @@ int App::run() {
     }
     run_hooks(impl_->after_shutdown, "after_shutdown");
   }
+  close_side_door();
   restore();
   return code;
 }

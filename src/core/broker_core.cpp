@@ -16,6 +16,16 @@ std::string demangle(const char* mangled) {
   std::free(out);
   return result;
 }
+
+std::string exception_type_name(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return demangle(typeid(e).name());
+  } catch (...) {
+    return "unknown";
+  }
+}
 }  // namespace detail
 
 BrokerCore::Impl::Impl(std::unique_ptr<Transport> t, BrokerSettings s)
@@ -85,6 +95,10 @@ std::unique_ptr<Transport> BrokerCore::replace_transport(std::unique_ptr<Transpo
 bool BrokerCore::running() const noexcept {
   return impl_->running;
 }
+
+bool BrokerCore::ping(std::chrono::milliseconds timeout) {
+  return running() && impl_->transport->ping(timeout);
+}
 Executor& BrokerCore::event_loop() {
   return impl_->runtime.loop();
 }
@@ -107,6 +121,8 @@ void BrokerCore::start() {
   if (impl_->running) return;
   auto& i = *impl_;
   i.logger.set_level(i.settings.log_level);
+  if (i.settings.collect_metrics && !i.publish_metrics)
+    i.publish_metrics = std::make_unique<detail::PublishMetricsRegistry>();
   std::size_t threads = i.settings.worker_threads;
   if (threads == 0) {
     for (auto& s : i.subscribers) {
@@ -177,11 +193,38 @@ void fill_ids(OutgoingMessage& message) {
 }
 }  // namespace
 
+namespace {
+// Times a publish and counts it under its destination (replies are not counted, as in
+// FastStream).
+Task<void> measured(detail::PublishMetrics* metrics, Task<void> send, std::uint64_t messages) {
+  const auto started = std::chrono::steady_clock::now();
+  std::exception_ptr error;
+  try {
+    co_await std::move(send);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  metrics->duration.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (error) {
+    metrics->error.fetch_add(messages, std::memory_order_relaxed);
+    metrics->exceptions.add(detail::exception_type_name(error));
+    std::rethrow_exception(error);
+  }
+  metrics->success.fetch_add(messages, std::memory_order_relaxed);
+}
+}  // namespace
+
 Task<void> BrokerCore::publish(OutgoingMessage message) {
   fill_ids(message);
-  if (impl_->publish_chain.middlewares.empty())
-    return impl_->transport->publish(std::move(message));
-  return publish_through_chain(&impl_->publish_chain, std::move(message));
+  detail::PublishMetrics* metrics = impl_->publish_metrics && !message.is_reply
+                                        ? &impl_->publish_metrics->at(message.destination)
+                                        : nullptr;
+  Task<void> send = impl_->publish_chain.middlewares.empty()
+                        ? impl_->transport->publish(std::move(message))
+                        : publish_through_chain(&impl_->publish_chain, std::move(message));
+  if (!metrics) return send;
+  return measured(metrics, std::move(send), 1);
 }
 
 namespace {
@@ -198,10 +241,14 @@ Task<void> Transport::publish_batch(std::vector<OutgoingMessage> messages) {
 
 Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
   for (auto& m : messages) fill_ids(m);
-  // Publish middlewares see every message; then they go one by one.
+  // Publish middlewares see every message; then they go one by one (each counted by publish).
   if (!impl_->publish_chain.middlewares.empty())
     return publish_one_by_one(this, std::move(messages));
-  return impl_->transport->publish_batch(std::move(messages));
+  if (!impl_->publish_metrics || messages.empty())
+    return impl_->transport->publish_batch(std::move(messages));
+  auto* metrics = &impl_->publish_metrics->at(messages.front().destination);
+  const auto count = messages.size();
+  return measured(metrics, impl_->transport->publish_batch(std::move(messages)), count);
 }
 
 Task<Reply> BrokerCore::request(OutgoingMessage message, std::chrono::milliseconds timeout) {

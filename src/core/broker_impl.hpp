@@ -25,6 +25,8 @@ struct BrokerCore::Impl {
   core::Runtime runtime;
   std::mutex lifecycle;
   std::atomic<bool> running{false};
+  // Publish metrics by destination; null unless settings.collect_metrics.
+  std::unique_ptr<detail::PublishMetricsRegistry> publish_metrics;
 };
 
 }  // namespace faststream

@@ -5,9 +5,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <thread>
 
-#include "core/docs_server.hpp"
+#include "core/app_impl.hpp"
+#include "core/http_server.hpp"
 #include "core/supervisor.hpp"
 #include "faststream/app.hpp"
 #include "faststream/asyncapi.hpp"
@@ -157,16 +160,24 @@ int docs_serve_command(BrokerCore& broker, const AppInfo& info, const std::strin
     throw CliError("this build has no AsyncAPI page (configured with FASTSTREAM_DOCS_PAGE=OFF)");
   asyncapi::Options options;
   options.version = asyncapi::parse_version(version);
-  core::DocsSite site;
-  site.page = asyncapi::page(broker, info, options.version);
-  site.json = asyncapi::generate(broker, info, options);
+  auto page = std::make_shared<std::string>(asyncapi::page(broker, info, options.version));
+  auto json = std::make_shared<std::string>(asyncapi::generate(broker, info, options));
   options.yaml = true;
-  site.yaml = asyncapi::generate(broker, info, options);
+  auto yaml = std::make_shared<std::string>(asyncapi::generate(broker, info, options));
+  auto serve = [](std::shared_ptr<std::string> body, const char* type) {
+    return [body, type] { return core::HttpResponse{200, type, *body}; };
+  };
+  std::map<std::string, core::HttpRoute> routes{
+      {"/", serve(page, "text/html; charset=utf-8")},
+      {"/index.html", serve(page, "text/html; charset=utf-8")},
+      {"/asyncapi.json", serve(json, "application/json")},
+      {"/asyncapi.yaml", serve(yaml, "application/yaml")}};
   try {
-    core::serve_docs(site, host, port, [&](const std::string& url) {
-      std::cerr << "serving the AsyncAPI " << version << " page of " << info.title << " at " << url
-                << " (document at " << url << "asyncapi.json; Ctrl+C stops)" << std::endl;
-    });
+    core::HttpServer server(std::move(routes), host, port);
+    std::cerr << "serving the AsyncAPI " << version << " page of " << info.title << " at "
+              << server.url() << " (document at " << server.url() << "asyncapi.json; Ctrl+C stops)"
+              << std::endl;
+    server.run_until_signal();
   } catch (const std::runtime_error& e) {
     throw CliError(e.what());
   }
@@ -192,6 +203,8 @@ int App::main(int argc, char** argv) {
   bool yaml = false, html = false, rpc = false;
   std::string host = "127.0.0.1";
   std::uint16_t port = 8000;
+  std::optional<std::uint16_t> http_port;
+  std::string http_host;
 
   auto* run_cmd = cli.add_subcommand("run", "Start the service (the default command)");
   run_cmd->add_option("--url", url,
@@ -207,6 +220,11 @@ int App::main(int argc, char** argv) {
                    "Run N processes of the service; a supervisor restarts crashed ones and "
                    "forwards SIGINT/SIGTERM")
       ->check(CLI::Range(1, 256));
+  run_cmd->add_option("--http-port", http_port,
+                      "Serve /health/live, /health/ready, /metrics and /asyncapi on this port "
+                      "(0: a free one; the log says which)");
+  run_cmd->add_option("--http-host", http_host,
+                      "Address of the HTTP side door (default 127.0.0.1; 0.0.0.0 in containers)");
 
   auto* docs = cli.add_subcommand("docs", "The service's AsyncAPI documentation");
   docs->require_subcommand(1);
@@ -274,6 +292,16 @@ int App::main(int argc, char** argv) {
     }
     if (graceful >= 0)
       settings.graceful_timeout = std::chrono::milliseconds(static_cast<long>(graceful * 1000));
+    if (http_port || !http_host.empty()) {
+      HttpOptions http = impl_->http.value_or(HttpOptions{});
+      if (http_port) http.port = *http_port;
+      if (!http_host.empty()) http.host = http_host;
+      serve_http(std::move(http));
+    }
+    if (workers > 1 && impl_->http)
+      throw CliError(
+          "the HTTP side door cannot be combined with --workers N > 1 (each worker would need a "
+          "port of its own); run one worker per container instead");
     if (workers > 1) {
       broker_->logger().set_level(settings.log_level);
       return core::supervise(

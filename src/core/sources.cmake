@@ -14,4 +14,5 @@ list(APPEND FASTSTREAM_SOURCES
   core/replies.cpp
   core/background.cpp
   core/url_text.cpp
-  core/docs_server.cpp)
+  core/http_server.cpp
+  core/metrics.cpp)

@@ -92,6 +92,10 @@ void SubscriberCore::add_handler(HandlerSpec spec) {
   impl_->handlers.push_back(std::move(spec));
 }
 
+const detail::SubscriberMetrics* SubscriberCore::metrics() const noexcept {
+  return impl_->metrics.get();
+}
+
 SubscriberStats SubscriberCore::stats() const {
   SubscriberStats s;
   s.received = impl_->received.load();
@@ -138,6 +142,8 @@ void SubscriberCore::start(BrokerCore& broker) {
   i.default_handler = nullptr;
   for (auto& h : i.handlers)
     if (!h.options.filter) i.default_handler = &h;
+  if (broker.settings().collect_metrics && !i.metrics)
+    i.metrics = std::make_unique<detail::SubscriberMetrics>();
 
   bool any_coroutine =
       std::any_of(i.handlers.begin(), i.handlers.end(), [](auto& h) { return h.coroutine; });
@@ -467,7 +473,8 @@ const HandlerSpec* SubscriberCore::Impl::select_handler(const Message& message) 
 Task<void> SubscriberCore::Impl::process(MessagePtr message, bool rethrow) {
   const bool timed = logger.enabled(access_level);
   const auto started =
-      timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      timed || metrics ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  if (metrics) metrics->on_received(1, message->body().size());
   Context ctx(*message, logger.with_context(config.destination, message->message_id()), *broker,
               config.destination);
   if (timed) ctx.logger().write(access_level, "Received");
@@ -481,6 +488,10 @@ Task<void> SubscriberCore::Impl::process(MessagePtr message, bool rethrow) {
     error = std::current_exception();
   }
   settle_after(*message, error, ctx, started, timed);
+  if (metrics) {
+    count_outcome(*message, error);
+    metrics->on_done(1, std::chrono::steady_clock::now() - started);
+  }
   in_flight.fetch_sub(1, std::memory_order_relaxed);
   if (rethrow && error && !is_control(error)) std::rethrow_exception(error);
 }
@@ -495,9 +506,14 @@ struct BatchState {
 Task<void> SubscriberCore::Impl::process_batch(std::vector<MessagePtr> messages, bool rethrow) {
   const bool timed = logger.enabled(access_level);
   const auto started =
-      timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      timed || metrics ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   const auto& handler = handlers.front();
   const std::size_t total = messages.size();
+  if (metrics) {
+    std::size_t bytes = 0;
+    for (const auto& m : messages) bytes += m->body().size();
+    metrics->on_received(total, bytes);
+  }
 
   // Decode each message alone first: a bad one fails alone, per the ack policy.
   std::vector<Message*> good;
@@ -516,6 +532,7 @@ Task<void> SubscriberCore::Impl::process_batch(std::vector<MessagePtr> messages,
       Context one(*m, logger.with_context(config.destination, m->message_id()), *broker,
                   config.destination);
       settle_after(*m, e, one, started, timed);
+      count_outcome(*m, e);
     }
   }
   if (!good.empty()) {
@@ -542,8 +559,10 @@ Task<void> SubscriberCore::Impl::process_batch(std::vector<MessagePtr> messages,
       Context one(*good[i], logger.with_context(config.destination, good[i]->message_id()), *broker,
                   config.destination);
       settle_after(*good[i], e, one, started, false);
+      count_outcome(*good[i], e);
     }
   }
+  if (metrics) metrics->on_done(total, std::chrono::steady_clock::now() - started);
   in_flight.fetch_sub(total, std::memory_order_relaxed);
   if (rethrow && first_error && !is_control(first_error)) std::rethrow_exception(first_error);
 }
@@ -682,6 +701,44 @@ void SubscriberCore::Impl::settle_after(Message& message, std::exception_ptr err
   if (timed && ctx.logger().enabled(access_level) && message.settlement() != Settlement::none)
     ctx.logger().write(access_level, fmt::format("Processed in {:.3f} ms ({})", elapsed_ms(started),
                                                  to_string(message.settlement())));
+}
+
+void SubscriberCore::Impl::count_outcome(const Message& message, std::exception_ptr error) {
+  if (!metrics) return;
+  using detail::ProcessingStatus;
+  // As FastStream: the settlement if there is one, else what a control exception asked for,
+  // else `error` for a failure and `acked` for a success (manual policy).
+  ProcessingStatus status = ProcessingStatus::acked;
+  switch (message.settlement()) {
+    case Settlement::ack:
+      status = ProcessingStatus::acked;
+      break;
+    case Settlement::nack:
+      status = ProcessingStatus::nacked;
+      break;
+    case Settlement::reject:
+      status = ProcessingStatus::rejected;
+      break;
+    case Settlement::none:
+      if (error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const AckMessage&) {
+          status = ProcessingStatus::acked;
+        } catch (const NackMessage&) {
+          status = ProcessingStatus::nacked;
+        } catch (const RejectMessage&) {
+          status = ProcessingStatus::rejected;
+        } catch (const SkipMessage&) {
+          status = ProcessingStatus::skipped;
+        } catch (...) {
+          status = ProcessingStatus::error;
+        }
+      }
+      break;
+  }
+  metrics->on_settled(status);
+  if (error && !is_control(error)) metrics->exceptions.add(detail::exception_type_name(error));
 }
 
 // --- Chains ---------------------------------------------------------------------------------

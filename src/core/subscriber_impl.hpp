@@ -11,6 +11,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "faststream/core.hpp"
 
 namespace faststream::detail {
@@ -66,6 +67,8 @@ struct SubscriberCore::Impl {
   void settle_after(Message& message, std::exception_ptr error, Context& ctx,
                     std::chrono::steady_clock::time_point started, bool timed);
   std::string apply_error_policy(Message& message);
+  // Metrics (when collected): the outcome of one settled message.
+  void count_outcome(const Message& message, std::exception_ptr error);
 
   SubscriberConfig config;
   std::vector<HandlerSpec> handlers;
@@ -90,6 +93,8 @@ struct SubscriberCore::Impl {
   std::atomic<std::uint64_t> received{0}, processed{0}, failed{0}, acked{0}, nacked{0}, rejected{0},
       skipped{0};
   std::atomic<std::size_t> in_flight{0};
+  // Prometheus metrics; null unless the broker collects them (BrokerSettings::collect_metrics).
+  std::unique_ptr<detail::SubscriberMetrics> metrics;
 };
 
 }  // namespace faststream

@@ -980,6 +980,14 @@ void NatsTransport::on_reconnected(natsConnection* connection) {
   if (open_) logger().info("nats {} to {} restored", role, url_.public_hosts());
 }
 
+// A round trip to the server on the publish connection (thread-safe in nats.c).
+bool NatsTransport::ping(std::chrono::milliseconds timeout) {
+  if (!open_ || !pub_conn_) return false;
+  if (natsConnection_Status(pub_conn_.get()) != NATS_CONN_STATUS_CONNECTED) return false;
+  return natsConnection_FlushTimeout(pub_conn_.get(), std::max<std::int64_t>(1, timeout.count())) ==
+         NATS_OK;
+}
+
 void NatsTransport::stop_consuming() {
   consuming_ = false;
   // Core and push subscriptions are drained: the server stops sending, and what nats.c still

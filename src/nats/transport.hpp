@@ -102,6 +102,7 @@ class NatsTransport final : public Transport {
   void start(BrokerCore& broker) override;
   void stop_consuming() override;
   void close() override;
+  bool ping(std::chrono::milliseconds timeout) override;
   Task<void> publish(OutgoingMessage message) override;
   Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override;
 

@@ -482,6 +482,29 @@ void RedisTransport::deliver(Consumer* consumer, MessagePtr message) {
                 });
 }
 
+// PING on the command connection, from any thread: run on the event loop, waited for here.
+bool RedisTransport::ping(std::chrono::milliseconds timeout) {
+  if (!open_ || !commands_ || !commands_->connected()) return false;
+  auto answered = std::make_shared<std::promise<bool>>();
+  auto future = answered->get_future();
+  loop().post([this, answered] {
+    if (!open_) return answered->set_value(false);
+    background_.spawn(
+        [](RedisTransport* self, std::shared_ptr<std::promise<bool>> answered) -> Task<void> {
+          bool ok = false;
+          try {
+            Value v = co_await self->commands_->exec(cmd("PING"));
+            ok = !v.is_error() && v.str == "PONG";
+          } catch (const std::exception&) {
+            ok = false;  // disconnected meanwhile: not ready, which is the answer
+          }
+          answered->set_value(ok);
+        }(this, answered),
+        "redis ping", logger());
+  });
+  return future.wait_for(timeout) == std::future_status::ready && future.get();
+}
+
 void RedisTransport::deliver_batch(Consumer* consumer, std::vector<MessagePtr> messages) {
   // What fits goes in under one lock with one wake-up of the handlers; the rest one by one.
   consumer->core->try_deliver_batch(messages);

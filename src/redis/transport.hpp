@@ -63,6 +63,7 @@ class RedisTransport final : public Transport {
   void start(BrokerCore& broker) override;
   void stop_consuming() override;
   void close() override;
+  bool ping(std::chrono::milliseconds timeout) override;
   Task<void> publish(OutgoingMessage message) override;
   Task<void> publish_batch(std::vector<OutgoingMessage> messages) override;
   Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override;

@@ -112,6 +112,44 @@ rest, _ = p.communicate(timeout=20)
 check("the default command runs until SIGTERM and exits 0 after draining",
       started and p.returncode == 0 and "broker stopped" in rest, "".join(lines) + rest)
 
+# run --http-port: the side door answers while the service runs
+import urllib.error
+import urllib.request
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+p = subprocess.Popen([BIN, "run", "--http-port", "0", "--log-level", "info"],
+                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+side_door = None
+deadline = time.time() + 15
+while time.time() < deadline and side_door is None:
+    line = p.stdout.readline()
+    m = re.search(r"HTTP side door at (http://127\.0\.0\.1:\d+/)", line)
+    if m:
+        side_door = m.group(1)
+ready = http_status(side_door + "health/ready") if side_door else (0, "")
+if ready[0] != 204 and side_door:
+    time.sleep(1)  # the broker may still be starting
+    ready = http_status(side_door + "health/ready")
+metrics = http_status(side_door + "metrics") if side_door else (0, "")
+p.send_signal(signal.SIGTERM)
+p.communicate(timeout=20)
+check("run --http-port serves readiness and FastStream's metrics, stops on SIGTERM",
+      side_door is not None and ready[0] == 204 and metrics[0] == 200
+      and "# TYPE faststream_received_messages_total counter" in metrics[1]
+      and p.returncode == 0, (side_door, ready, metrics[0], p.returncode))
+r = run("run", "--workers", "2", "--http-port", "0")
+check("the side door with --workers 2 is refused in one line",
+      r.returncode == 1 and "--workers" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+      r.stderr)
+
 # run --workers 2: two processes; a killed worker is restarted; SIGTERM stops all
 p = subprocess.Popen([BIN, "run", "--workers", "2"], stdout=subprocess.PIPE,
                      stderr=subprocess.STDOUT, text=True)

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 
+#include "support/http_get.hpp"
 #include "support/models.hpp"
 #include "support/nats_server.hpp"
 
@@ -1129,4 +1130,36 @@ TEST(NatsCore, TheReplySubjectIsTheNatsReplyNotAReplyToHeader) {
   }));
   broker.stop();
   EXPECT_EQ(reply_tos, (std::vector<std::string>{"", "_INBOX.nats"}));
+}
+
+TEST(NatsSideDoor, ReadinessFollowsTheServerAndMetricsCountItsMessages) {
+  NatsServer server;  // its own: this test stops it
+  nats::Broker broker(server.url(), quiet(faststream::LogLevel::off));
+  faststream::App app{broker, {.title = "side"}};
+  app.serve_http({.port = 0, .ping_timeout = 500ms});
+  const auto subject = unique("side");
+  std::atomic<int> handled{0};
+  broker.subscriber(subject).handle([&](const Order&) { ++handled; });
+  std::thread runner([&] { app.run(); });
+  ASSERT_TRUE(eventually([&] { return !app.http_url().empty() && broker.running(); }));
+  const auto url = app.http_url();
+  ASSERT_TRUE(eventually([&] { return fs_test::http_get(url, "/health/ready").status == 204; }));
+  for (int i = 0; i < 3; ++i) broker.publish(order("M-" + std::to_string(i)), subject).get();
+  ASSERT_TRUE(eventually([&] { return handled == 3; }));
+  const auto metrics = fs_test::parse_prometheus(fs_test::http_get(url, "/metrics").body);
+  const std::string labels = "{app_name=\"faststream\",broker=\"nats\",handler=\"" + subject + "\"";
+  EXPECT_EQ(metrics.at("faststream_received_messages_total" + labels + "}"), 3);
+  EXPECT_EQ(
+      metrics.at("faststream_received_processed_messages_total" + labels + ",status=\"acked\"}"),
+      3);
+
+  server.stop();
+  EXPECT_TRUE(
+      eventually([&] { return fs_test::http_get(url, "/health/ready").status == 500; }, 10s));
+  EXPECT_EQ(fs_test::http_get(url, "/health/live").status, 204);
+  server.start();
+  EXPECT_TRUE(
+      eventually([&] { return fs_test::http_get(url, "/health/ready").status == 204; }, 20s));
+  app.stop();
+  runner.join();
 }

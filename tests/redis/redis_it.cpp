@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "support/http_get.hpp"
 #include "support/models.hpp"
 #include "support/redis_server.hpp"
 
@@ -696,4 +697,43 @@ TEST(RedisStream, SigtermDrainsAndLeavesOnlyUnhandledEntriesPending) {
             static_cast<std::size_t>(kEntries));
   EXPECT_EQ(handled.size(), static_cast<std::size_t>(kEntries)) << "duplicates";
   EXPECT_EQ(server.command({"XPENDING", key, "g", "-", "+", "1000"}), "0");
+}
+
+TEST(RedisSideDoor, ReadinessFollowsTheServerAndMetricsCountItsMessages) {
+  RedisServer server;  // its own: this test stops it
+  redis::Broker broker(server.url(), quiet(faststream::LogLevel::off),
+                       {.reconnect_max_delay = 200ms});
+  faststream::App app{broker, {.title = "side"}};
+  app.serve_http({.port = 0, .ping_timeout = 500ms});
+  const auto key = unique("side");
+  std::atomic<int> handled{0};
+  broker.subscriber(key, redis::list()).handle([&](const Order&) { ++handled; });
+  std::thread runner([&] { app.run(); });
+  ASSERT_TRUE(eventually([&] { return !app.http_url().empty() && broker.running(); }));
+  const auto url = app.http_url();
+  ASSERT_TRUE(eventually([&] { return fs_test::http_get(url, "/health/ready").status == 204; }));
+  for (int i = 0; i < 3; ++i)
+    broker.publish(order("M-" + std::to_string(i), 1), redis::to_list(key)).get();
+  ASSERT_TRUE(eventually([&] { return handled == 3; }));
+  const auto metrics = fs_test::parse_prometheus(fs_test::http_get(url, "/metrics").body);
+  const std::string labels = "{app_name=\"faststream\",broker=\"redis\",handler=\"" + key + "\"";
+  EXPECT_EQ(metrics.at("faststream_received_messages_total" + labels + "}"), 3);
+  EXPECT_EQ(
+      metrics.at("faststream_received_processed_messages_total" + labels + ",status=\"acked\"}"),
+      3);
+  EXPECT_EQ(
+      metrics.at("faststream_published_messages_total{app_name=\"faststream\",broker=\"redis\","
+                 "destination=\"" +
+                 key + "\",status=\"success\"}"),
+      3);
+
+  server.stop();
+  EXPECT_TRUE(
+      eventually([&] { return fs_test::http_get(url, "/health/ready").status == 500; }, 10s));
+  EXPECT_EQ(fs_test::http_get(url, "/health/live").status, 204);
+  server.start();
+  EXPECT_TRUE(
+      eventually([&] { return fs_test::http_get(url, "/health/ready").status == 204; }, 20s));
+  app.stop();
+  runner.join();
 }
