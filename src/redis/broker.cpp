@@ -505,12 +505,6 @@ bool RedisTransport::ping(std::chrono::milliseconds timeout) {
   return future.wait_for(timeout) == std::future_status::ready && future.get();
 }
 
-void RedisTransport::deliver_batch(Consumer* consumer, std::vector<MessagePtr> messages) {
-  // What fits goes in under one lock with one wake-up of the handlers; the rest one by one.
-  consumer->core->try_deliver_batch(messages);
-  for (auto& m : messages) deliver(consumer, std::move(m));
-}
-
 Task<void> RedisTransport::wait_for_room(Consumer* consumer) {
   co_await RoomAwaiter(consumer->core, &loop());
 }
@@ -559,7 +553,7 @@ Task<void> RedisTransport::list_loop(Consumer* c) {
       }
       continue;  // connection lost: reconnect above
     }
-    deliver_batch(c, std::move(batch));
+    for (auto& m : batch) deliver(c, std::move(m));
   }
 }
 
@@ -721,7 +715,7 @@ Task<void> RedisTransport::stream_loop(Consumer* c) {
         read_id = read.last_id;
       }
       if (!grouped && !read.last_id.empty()) last_id = read.last_id;
-      deliver_batch(c, std::move(read.messages));
+      for (auto& m : read.messages) deliver(c, std::move(m));
     } catch (const std::exception& e) {
       if (c->connection->connected()) {
         logger().error("redis stream '{}': {}", key, e.what());

@@ -96,7 +96,6 @@ class RedisTransport final : public Transport {
   void spawn_loop(Task<void> loop, const char* what);
   std::chrono::milliseconds backoff(int attempt) const;
   void deliver(Consumer* consumer, MessagePtr message);
-  void deliver_batch(Consumer* consumer, std::vector<MessagePtr> messages);
   MessagePtr make_stream_message(Consumer* consumer, const Value& entry, std::string_view stream,
                                  std::uint32_t deliveries);
   struct StreamRead {
