@@ -6,6 +6,8 @@
 
 #include <faststream/faststream.hpp>
 
+#include "core/metrics.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -76,11 +78,12 @@ double baseline(const std::vector<std::string>& payloads, Sink& sink) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-faststream::BrokerSettings bench_settings() {
+faststream::BrokerSettings bench_settings(bool metrics = false) {
   faststream::BrokerSettings s;
   s.log_level = faststream::LogLevel::warning;
   s.access_log_level = faststream::LogLevel::off;
   s.worker_threads = 1;
+  s.collect_metrics = metrics;  // FastStream's Prometheus metrics (the side door's /metrics)
   return s;
 }
 
@@ -92,8 +95,9 @@ faststream::Task<void> consume_async(Sink* sink, bench::Order order) {
 // Publishes every payload from this thread (blocking publish) and waits until the handler
 // saw them all. Returns seconds from the first publish to the last handler call.
 template <class Declare>
-double pipeline(const std::vector<std::string>& payloads, Sink& sink, Declare declare) {
-  faststream::memory::Broker broker("memory://", bench_settings());
+double pipeline(const std::vector<std::string>& payloads, Sink& sink, Declare declare,
+                bool metrics = false) {
+  faststream::memory::Broker broker("memory://", bench_settings(metrics));
   declare(broker, sink);
   broker.start();
   auto t0 = Clock::now();
@@ -102,6 +106,13 @@ double pipeline(const std::vector<std::string>& payloads, Sink& sink, Declare de
   double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   auto stats = broker.core().subscribers().front()->stats();
   broker.stop();
+  if (metrics && broker.core().subscribers().front()->metrics()->received != payloads.size()) {
+    std::fprintf(stderr, "FAILED: the metrics counted %llu of %zu\n",
+                 static_cast<unsigned long long>(
+                     broker.core().subscribers().front()->metrics()->received.load()),
+                 payloads.size());
+    std::exit(1);
+  }
   if (stats.acked != payloads.size() || stats.failed != 0) {
     std::fprintf(stderr, "FAILED: acked %llu failed %llu of %zu\n",
                  static_cast<unsigned long long>(stats.acked),
@@ -137,6 +148,16 @@ int main(int argc, char** argv) {
   });
   if (plain_sink.calls != n) return 1;
   report("faststream plain handler", n, plain, base_rate);
+
+  Sink metered_sink;
+  double metered = pipeline(
+      payloads, metered_sink,
+      [](auto& broker, Sink& sink) {
+        broker.subscriber("orders").handle([&sink](const bench::Order& o) { sink.consume(o); });
+      },
+      true);
+  if (metered_sink.calls != n) return 1;
+  report("faststream plain handler + metrics", n, metered, base_rate);
 
   Sink co_sink;
   double co = pipeline(payloads, co_sink, [](auto& broker, Sink& sink) {
