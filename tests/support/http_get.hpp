@@ -1,5 +1,7 @@
 #pragma once
 // A blocking HTTP/1.1 GET for tests of the side door (Boost.Beast).
+#include <gtest/gtest.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -7,6 +9,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+
+#include "support/models.hpp"
 
 namespace fs_test {
 
@@ -51,6 +55,19 @@ inline std::map<std::string, double> parse_prometheus(const std::string& text) {
     out[line.substr(0, space)] = std::stod(line.substr(space + 1));
   }
   return out;
+}
+
+// The side door of a running app whose server is stopped and started again: ready says 500
+// while it is down (live stays 204) and 204 once the backend reconnected.
+template <class Server>
+void expect_readiness_follows(const std::string& url, Server& server) {
+  const auto ready = [&] { return http_get(url, "/health/ready").status; };
+  ASSERT_TRUE(eventually([&] { return ready() == 204; }));
+  server.stop();
+  EXPECT_TRUE(eventually([&] { return ready() == 500; }, std::chrono::seconds(10)));
+  EXPECT_EQ(http_get(url, "/health/live").status, 204);
+  server.start();
+  EXPECT_TRUE(eventually([&] { return ready() == 204; }, std::chrono::seconds(20)));
 }
 
 }  // namespace fs_test
