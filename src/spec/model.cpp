@@ -505,8 +505,4 @@ std::vector<std::string> placeholders(std::string_view text) {
   return out;
 }
 
-void to_asyncapi_schema(json::value& schema) {
-  walk_schema_value(schema);
-}
-
 }  // namespace faststream::spec

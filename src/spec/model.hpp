@@ -78,8 +78,4 @@ std::string ref(std::initializer_list<std::string_view> parts);
 // Names of the `{name}` placeholders in `text`, in order, without duplicates.
 std::vector<std::string> placeholders(std::string_view text);
 
-// A payload schema turned into AsyncAPI Schema: a discriminator object (OpenAPI style, as
-// the codec writes it) becomes its property name, as AsyncAPI's Schema Object wants.
-void to_asyncapi_schema(boost::json::value& schema);
-
 }  // namespace faststream::spec
