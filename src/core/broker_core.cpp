@@ -183,9 +183,28 @@ namespace {
 Task<void> publish_through_chain(detail::PublishChain* chain, OutgoingMessage message) {
   co_await PublishNext(chain, 0)(message);
 }
+// A request, counted like a publish to its destination when metrics are collected (FastStream
+// counts requests in its publish metrics too): the time until the reply, success or error.
 Task<Reply> request_and_wrap(Transport* transport, OutgoingMessage message,
-                             std::chrono::milliseconds timeout) {
-  MessagePtr reply = co_await transport->request(std::move(message), timeout);
+                             std::chrono::milliseconds timeout, detail::PublishMetrics* metrics) {
+  const auto started = std::chrono::steady_clock::now();
+  MessagePtr reply;
+  try {
+    reply = co_await transport->request(std::move(message), timeout);
+  } catch (...) {
+    if (metrics) {
+      metrics->duration.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      metrics->error.fetch_add(1, std::memory_order_relaxed);
+      metrics->exceptions.add(detail::exception_type_name(std::current_exception()));
+    }
+    throw;
+  }
+  if (metrics) {
+    metrics->duration.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    metrics->success.fetch_add(1, std::memory_order_relaxed);
+  }
   co_return Reply(std::move(reply));
 }
 void fill_ids(OutgoingMessage& message) {
@@ -253,7 +272,9 @@ Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
 
 Task<Reply> BrokerCore::request(OutgoingMessage message, std::chrono::milliseconds timeout) {
   fill_ids(message);
-  return request_and_wrap(impl_->transport.get(), std::move(message), timeout);
+  detail::PublishMetrics* metrics =
+      impl_->publish_metrics ? &impl_->publish_metrics->at(message.destination) : nullptr;
+  return request_and_wrap(impl_->transport.get(), std::move(message), timeout, metrics);
 }
 
 Task<void> PublishNext::operator()(OutgoingMessage& message) const {

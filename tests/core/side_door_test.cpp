@@ -163,4 +163,34 @@ TEST(CoreMetrics, NothingIsCountedUnlessAsked) {
   EXPECT_EQ(text.find("destination="), std::string::npos) << text;
 }
 
+TEST(CoreMetrics, RequestsCountAsPublishesAndRepliesDoNot) {
+  auto settings = quiet();
+  settings.collect_metrics = true;
+  faststream::memory::Broker broker("memory://", settings);
+  broker.subscriber("rpc").handle([](const Order& o) -> Receipt { return {o.id, true}; });
+  broker.start();
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(broker.request(Order{"R-" + std::to_string(i), 1, {}}, "rpc")
+                  .get()
+                  .decode<Receipt>()
+                  .order_id,
+              "R-" + std::to_string(i));
+  EXPECT_THROW(broker.request(Order{"X", 1, {}}, "nobody").get(), faststream::NoResponders);
+  const auto m = parse_prometheus(faststream::metrics::prometheus_text(broker.core(), "shop"));
+  broker.stop();
+  EXPECT_EQ(m.at(series("published_messages_total", "destination=\"rpc\",status=\"success\"")), 2);
+  EXPECT_EQ(m.at(series("published_messages_total", "destination=\"nobody\",status=\"error\"")), 1);
+  EXPECT_EQ(m.at(series("published_messages_exceptions_total",
+                        "destination=\"nobody\",exception_type=\"faststream::NoResponders\"")),
+            1);
+  EXPECT_EQ(m.at(series("received_messages_total", "handler=\"rpc\"")), 2);
+  // The two replies went to reply destinations: not counted as publishes.
+  for (const auto& [name, value] : m) {
+    if (!name.starts_with("faststream_published_messages_total")) continue;
+    EXPECT_TRUE(name.find("\"rpc\"") != std::string::npos ||
+                name.find("\"nobody\"") != std::string::npos)
+        << name;
+  }
+}
+
 }  // namespace
