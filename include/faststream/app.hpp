@@ -23,8 +23,9 @@ struct HttpOptions {
   bool health = true;              // /health/live, /health/ready
   bool metrics = true;             // /metrics (turns on BrokerSettings::collect_metrics)
   bool asyncapi = true;            // /asyncapi (the page), /asyncapi.json, /asyncapi.yaml
-  std::chrono::milliseconds ping_timeout{3'000};  // /health/ready's broker ping
-  std::string metrics_app_name = "faststream";    // the app_name label (FastStream's default)
+  // /health/ready's broker ping; under Kubernetes' default probe timeout (1 s).
+  std::chrono::milliseconds ping_timeout{900};
+  std::string metrics_app_name = "faststream";  // the app_name label (FastStream's default)
 };
 
 class App {

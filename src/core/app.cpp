@@ -149,8 +149,8 @@ int App::run() {
   };
 
   bool started = false;
-  // The side door listens before the broker starts (live answers while it connects) and
-  // closes after it stopped.
+  // The side door listens once the on_startup hooks declared everything, before the broker
+  // connects (live answers meanwhile), and closes after the broker stopped.
   auto close_side_door = [&] {
     if (!impl_->http_server) return;
     impl_->http_server->stop();
@@ -158,21 +158,22 @@ int App::run() {
     std::lock_guard lock(impl_->mutex);
     impl_->http_url.clear();
   };
-  if (impl_->http) {
-    try {
-      impl_->http_server = std::make_unique<core::HttpServer>(
-          side_door_routes(*broker_, info_, *impl_->http), impl_->http->host, impl_->http->port);
-      impl_->http_server->start();
-      std::lock_guard lock(impl_->mutex);
-      impl_->http_url = impl_->http_server->url();
-      log.info("HTTP side door at {}", impl_->http_url);
-    } catch (const std::exception& e) {
-      log.error("the HTTP side door did not start: {}", e.what());
-      restore();
-      return 1;
+  if (run_hooks(impl_->on_startup, "on_startup")) {
+    if (impl_->http) {
+      try {
+        impl_->http_server = std::make_unique<core::HttpServer>(
+            side_door_routes(*broker_, info_, *impl_->http), impl_->http->host, impl_->http->port);
+        impl_->http_server->start();
+        std::lock_guard lock(impl_->mutex);
+        impl_->http_url = impl_->http_server->url();
+        log.info("HTTP side door at {}", impl_->http_url);
+      } catch (const std::exception& e) {
+        log.error("the HTTP side door did not start: {}", e.what());
+        code = 1;
+      }
     }
   }
-  if (run_hooks(impl_->on_startup, "on_startup")) {
+  if (code == 0) {  // the hooks and the side door are fine
     try {
       broker_->start();
       started = true;

@@ -97,6 +97,7 @@ bool BrokerCore::running() const noexcept {
 }
 
 bool BrokerCore::ping(std::chrono::milliseconds timeout) {
+  std::shared_lock use(impl_->transport_use);
   return running() && impl_->transport->ping(timeout);
 }
 Executor& BrokerCore::event_loop() {
@@ -145,6 +146,7 @@ void BrokerCore::start() {
     throw;
   }
   i.running = true;
+  i.started_once = true;
   i.logger.info("broker started: {} {} with {} subscriber(s)", i.transport->protocol(),
                 i.transport->public_url(), i.subscribers.size());
 }
@@ -173,7 +175,10 @@ void BrokerCore::stop() {
     auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     for (auto& s : i.subscribers) s->wait_idle(grace);
   }
-  i.transport->close();
+  {
+    std::unique_lock use(i.transport_use);  // waits for a ping in progress
+    i.transport->close();
+  }
   i.runtime.stop();
   for (auto& s : i.subscribers) s->finish();
   i.logger.info("broker stopped");

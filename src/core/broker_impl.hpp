@@ -2,6 +2,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 #include "core/runtime.hpp"
@@ -24,7 +25,12 @@ struct BrokerCore::Impl {
   detail::PublishChain publish_chain;
   core::Runtime runtime;
   std::mutex lifecycle;
+  // Held shared by ping() (any thread) and exclusively by stop() around the transport's
+  // close(): a readiness check never uses connections close() frees.
+  std::shared_mutex transport_use;
   std::atomic<bool> running{false};
+  // Set once the first start() completed: the metrics objects exist from then on.
+  std::atomic<bool> started_once{false};
   // Publish metrics by destination; null unless settings.collect_metrics.
   std::unique_ptr<detail::PublishMetricsRegistry> publish_metrics;
 };

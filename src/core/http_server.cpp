@@ -4,12 +4,15 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace faststream::core {
 namespace {
@@ -36,9 +39,13 @@ HttpResponse answer(const Routes& routes, http::verb method, beast::string_view 
     return text(404, "not found; paths:" + paths + "\n");
   }
   try {
-    return route->second();
+    HttpResponse out = route->second();
+    if (out.status == 204) out.body.clear();  // 204 has no body
+    return out;
   } catch (const std::exception& e) {
     return text(500, std::string(e.what()) + "\n");
+  } catch (...) {
+    return text(500, "the route failed\n");
   }
 }
 
@@ -99,13 +106,21 @@ struct HttpServer::Impl {
   Routes routes;
   asio::io_context io;
   tcp::acceptor acceptor{io};
-  std::thread thread;
+  asio::steady_timer retry{io};
+  std::vector<std::thread> threads;
 
   void accept() {
-    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    // Each connection on a strand of its own: with two threads, a session's timer and its
+    // reads and writes never run at once.
+    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), routes)->start();
-      accept();
+      if (!ec) {
+        std::make_shared<Session>(std::move(socket), routes)->start();
+        return accept();
+      }
+      // Out of descriptors and the like: try again a little later rather than spin.
+      retry.expires_after(std::chrono::milliseconds(100));
+      retry.async_wait([this](beast::error_code) { accept(); });
     });
   }
 };
@@ -146,12 +161,16 @@ void HttpServer::run_until_signal() {
 }
 
 void HttpServer::start() {
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  // Two threads: a route that waits (a readiness ping) does not hold up the others
+  // (liveness, metrics).
+  for (int i = 0; i < 2; ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
 }
 
 void HttpServer::stop() {
   impl_->io.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->threads.clear();
 }
 
 }  // namespace faststream::core

@@ -1,7 +1,7 @@
 #pragma once
 // A small HTTP/1.1 server for the service's side door (App::serve_http: health, metrics, the
 // AsyncAPI page) and `docs serve`. GET and HEAD on fixed paths; keep-alive; idle connections
-// closed after 30 s. Routes run on the server's own thread.
+// closed after 30 s. Routes run on the server's threads (two when started in the background).
 #include <cstdint>
 #include <functional>
 #include <map>

@@ -28,11 +28,21 @@ std::string escaped(std::string_view value) {
   return out;
 }
 
-// Numbers as prometheus_client writes them: 1.0 not 1, 0.005, +Inf.
+// Numbers as prometheus_client writes them (floatToGoString): Python's repr (1.0 not 1,
+// 0.005), +Inf, and an exponent once the integer part has more than six digits, as Go does
+// (1048576.0 -> 1.048576e+06), so `le` labels match FastStream's series exactly.
 std::string number(double value) {
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  if (value == std::floor(value) && std::fabs(value) < 1e15) return fmt::format("{:.1f}", value);
-  return fmt::format("{}", value);
+  const bool integral = value == std::floor(value) && std::fabs(value) < 1e16;
+  std::string text = integral ? fmt::format("{:.1f}", value) : fmt::format("{}", value);
+  const auto dot = text.find('.');
+  if (value > 0 && dot != std::string::npos && dot > 6 && text.find('e') == std::string::npos) {
+    std::string mantissa = text.substr(0, 1) + "." + text.substr(1, dot - 1) + text.substr(dot + 1);
+    while (!mantissa.empty() && (mantissa.back() == '0' || mantissa.back() == '.'))
+      mantissa.pop_back();
+    return fmt::format("{}e+{:02}", mantissa, dot - 1);
+  }
+  return text;
 }
 
 class Writer {
@@ -76,10 +86,15 @@ class Writer {
 std::string prometheus_text(const BrokerCore& broker, std::string_view app_name,
                             std::string_view prefix) {
   Writer w(prefix, app_name, broker.transport().protocol());
+  // Before the first start the subscribers may still be declared and their metrics created:
+  // headers only.
+  const bool started = broker.impl().started_once.load();
   std::vector<std::pair<std::string, const detail::SubscriberMetrics*>> subscribers;
-  for (const auto& s : broker.subscribers())
-    if (const auto* m = s->metrics())
-      subscribers.emplace_back(fmt::format("handler=\"{}\"", escaped(s->config().destination)), m);
+  if (started)
+    for (const auto& s : broker.subscribers())
+      if (const auto* m = s->metrics())
+        subscribers.emplace_back(fmt::format("handler=\"{}\"", escaped(s->config().destination)),
+                                 m);
 
   w.header("received_messages_total", "counter",
            "Count of received messages by broker and handler");
@@ -114,7 +129,7 @@ std::string prometheus_text(const BrokerCore& broker, std::string_view app_name,
                fmt::format("{},exception_type=\"{}\"", labels, escaped(type)),
                static_cast<double>(n));
 
-  const auto* published = broker.impl().publish_metrics.get();
+  const auto* published = started ? broker.impl().publish_metrics.get() : nullptr;
   auto each_destination = [&](auto&& f) {
     if (published)
       published->for_each([&](const std::string& destination, const detail::PublishMetrics& m) {

@@ -1,8 +1,8 @@
 #pragma once
 // Prometheus metrics with FastStream's names (faststream/prometheus): counted in the
 // subscriber pipeline and the broker's publish path when BrokerSettings::collect_metrics is
-// set, rendered by metrics::prometheus_text. Lock-free on the message path except for the
-// first use of a publish destination and for exception types.
+// set, rendered by metrics::prometheus_text. Lock-free on the consume path except for
+// exception types; a publish looks its destination up under a mutex.
 #include <array>
 #include <atomic>
 #include <chrono>

@@ -624,20 +624,19 @@ void ensure_push_consumer(jsCtx* js, const jsSubOptions& so, const std::string& 
 // Creates a consumer starting at o.start_time (unless the durable exists) and returns its
 // name; see StartTimeConsumer for why nats.c does not create it.
 std::string create_start_time_consumer(natsConnection* conn, jsCtx* js, const std::string& subject,
-                                       const SubscriberOptions& o) {
+                                       const SubscriberOptions& o, const std::string& durable) {
   const std::string& stream = o.stream->name;
-  if (!o.durable.empty()) {
+  if (!durable.empty()) {
     jsConsumerInfo* info = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
-    if (js_GetConsumerInfo(&info, js, stream.c_str(), o.durable.c_str(), nullptr, &code) ==
-        NATS_OK) {
+    if (js_GetConsumerInfo(&info, js, stream.c_str(), durable.c_str(), nullptr, &code) == NATS_OK) {
       jsConsumerInfo_Destroy(info);
-      return o.durable;
+      return durable;
     }
   }
   StartTimeConsumer consumer;
   consumer.stream = stream;
-  consumer.durable = o.durable;
+  consumer.durable = durable;
   consumer.filter_subject = subject;
   if (!o.pull) {
     natsInbox* inbox = nullptr;
@@ -650,7 +649,7 @@ std::string create_start_time_consumer(natsConnection* conn, jsCtx* js, const st
   consumer.ack_wait = o.ack_wait;
   consumer.max_deliver = o.max_deliver;
   consumer.max_ack_pending = o.max_ack_pending;
-  if (o.durable.empty()) consumer.inactive_threshold = std::chrono::minutes(5);
+  if (durable.empty()) consumer.inactive_threshold = std::chrono::minutes(5);
   const std::string request = consumer_create_subject(consumer);
   const std::string body = consumer_create_body(consumer);
   const std::string what =
@@ -737,8 +736,13 @@ void NatsTransport::subscribe(Consumer* c) {
     so.Config.MaxDeliver = o.max_deliver;
     if (o.max_ack_pending > 0) so.Config.MaxAckPending = o.max_ack_pending;
     if (o.deliver_policy == DeliverPolicy::by_start_time) {
-      c->bound_consumer = create_start_time_consumer(sub_conn_.get(), sub_js_.get(), subject, o);
-      c->delete_at_close = o.durable.empty();
+      // A queue group without a durable shares one consumer named after the group, as nats.c
+      // does for the consumers it creates; it outlives each member's stop.
+      const std::string durable =
+          o.durable.empty() && !o.pull && !o.queue.empty() ? o.queue : o.durable;
+      c->bound_consumer =
+          create_start_time_consumer(sub_conn_.get(), sub_js_.get(), subject, o, durable);
+      c->delete_at_close = durable.empty();
       so.Consumer = c->bound_consumer.c_str();
       // Bound: nats.c compares the consumer's start time with its own mis-encoded one.
       so.Config.OptStartTime = 0;

@@ -484,11 +484,11 @@ void RedisTransport::deliver(Consumer* consumer, MessagePtr message) {
 
 // PING on the command connection, from any thread: run on the event loop, waited for here.
 bool RedisTransport::ping(std::chrono::milliseconds timeout) {
-  if (!open_ || !commands_ || !commands_->connected()) return false;
+  if (!open_) return false;
   auto answered = std::make_shared<std::promise<bool>>();
   auto future = answered->get_future();
   loop().post([this, answered] {
-    if (!open_) return answered->set_value(false);
+    if (!open_ || !commands_ || !commands_->connected()) return answered->set_value(false);
     background_.spawn(
         [](RedisTransport* self, std::shared_ptr<std::promise<bool>> answered) -> Task<void> {
           bool ok = false;
@@ -502,7 +502,12 @@ bool RedisTransport::ping(std::chrono::milliseconds timeout) {
         }(this, answered),
         "redis ping", logger());
   });
-  return future.wait_for(timeout) == std::future_status::ready && future.get();
+  if (future.wait_for(timeout) != std::future_status::ready) return false;
+  try {
+    return future.get();
+  } catch (const std::future_error&) {
+    return false;  // the loop dropped the check (stopping)
+  }
 }
 
 Task<void> RedisTransport::wait_for_room(Consumer* consumer) {

@@ -1132,6 +1132,48 @@ TEST(NatsCore, TheReplySubjectIsTheNatsReplyNotAReplyToHeader) {
   EXPECT_EQ(reply_tos, (std::vector<std::string>{"", "_INBOX.nats"}));
 }
 
+TEST(NatsJetStream, AQueueGroupStartingAtATimeSharesOneConsumer) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("QSTART"), subject = unique("qstart");
+  raw.add_stream(stream, subject);
+  const auto since = std::chrono::system_clock::now() - std::chrono::seconds(1);
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  std::atomic<int> first_count{0}, second_count{0};
+  auto member = [&](std::atomic<int>& count) {
+    auto broker = std::make_unique<nats::Broker>(server.url(), quiet());
+    broker
+        ->subscriber(subject, {.queue = "workers",
+                               .stream = nats::Stream{.name = stream, .declare = false},
+                               .deliver_policy = nats::DeliverPolicy::by_start_time,
+                               .start_time = since})
+        .handle([&](const Order& o) {
+          ++count;
+          std::lock_guard lock(mutex);
+          seen.push_back(o.id);
+        });
+    broker->start();
+    return broker;
+  };
+  auto first = member(first_count);
+  auto second = member(second_count);
+  for (int i = 0; i < 40; ++i)
+    first->publish(order("Q-" + std::to_string(i)), nats::to_stream(subject)).get();
+  ASSERT_TRUE(eventually([&] { return first_count + second_count >= 40; }, 10s));
+  std::this_thread::sleep_for(200ms);
+  first->stop();
+  second->stop();
+  // Each message once in the group (not once per member), shared by both members.
+  std::set<std::string> distinct(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), 40u);
+  EXPECT_EQ(distinct.size(), 40u);
+  EXPECT_GT(first_count.load(), 0);
+  EXPECT_GT(second_count.load(), 0);
+  // The group's consumer is named after it and survives the members' stop.
+  EXPECT_EQ(raw.consumer_names(stream), std::vector<std::string>{"workers"});
+}
+
 TEST(NatsSideDoor, ReadinessFollowsTheServerAndMetricsCountItsMessages) {
   NatsServer server;  // its own: this test stops it
   nats::Broker broker(server.url(), quiet(faststream::LogLevel::off));
