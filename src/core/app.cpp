@@ -65,25 +65,33 @@ std::map<std::string, core::HttpRoute> side_door_routes(BrokerCore& broker, cons
                                 metrics::prometheus_text(broker, app)};
     };
   }
-  if (options.asyncapi) {
-    auto json = std::make_shared<std::string>(asyncapi::generate(broker, info));
-    auto yaml = std::make_shared<std::string>(asyncapi::generate(broker, info, {.yaml = true}));
-    routes["/asyncapi.json"] = [json] {
-      return core::HttpResponse{200, "application/json", *json};
-    };
-    routes["/asyncapi.yaml"] = [yaml] {
-      return core::HttpResponse{200, "application/yaml", *yaml};
-    };
-    if (asyncapi::page_available()) {
-      auto page = std::make_shared<std::string>(asyncapi::page(broker, info));
-      routes["/asyncapi"] = [page] {
-        return core::HttpResponse{200, "text/html; charset=utf-8", *page};
-      };
-    }
-  }
+  if (options.asyncapi)
+    routes.merge(core::asyncapi_routes(broker, info, asyncapi::Version::v3_0_0, {"/asyncapi"}));
   return routes;
 }
 }  // namespace
+
+namespace core {
+std::map<std::string, HttpRoute> asyncapi_routes(const BrokerCore& broker, const AppInfo& info,
+                                                 asyncapi::Version version,
+                                                 const std::vector<std::string>& page_paths) {
+  asyncapi::Options options;
+  options.version = version;
+  auto json = std::make_shared<std::string>(asyncapi::generate(broker, info, options));
+  options.yaml = true;
+  auto yaml = std::make_shared<std::string>(asyncapi::generate(broker, info, options));
+  auto serve = [](std::shared_ptr<std::string> body, const char* type) -> HttpRoute {
+    return [body, type] { return HttpResponse{200, type, *body}; };
+  };
+  std::map<std::string, HttpRoute> routes{{"/asyncapi.json", serve(json, "application/json")},
+                                          {"/asyncapi.yaml", serve(yaml, "application/yaml")}};
+  if (asyncapi::page_available() && !page_paths.empty()) {
+    auto page = std::make_shared<std::string>(asyncapi::page(broker, info, version));
+    for (const auto& path : page_paths) routes[path] = serve(page, "text/html; charset=utf-8");
+  }
+  return routes;
+}
+}  // namespace core
 
 App::App(BrokerCore& broker, AppInfo info)
     : broker_(&broker), info_(std::move(info)), impl_(std::make_unique<Impl>()) {

@@ -1,6 +1,7 @@
 #pragma once
 // App's state, shared by app.cpp (run, lifespan) and cli.cpp (App::main's flags).
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -9,8 +10,17 @@
 
 #include "core/http_server.hpp"
 #include "faststream/app.hpp"
+#include "faststream/asyncapi.hpp"
 
 namespace faststream {
+
+namespace core {
+// The AsyncAPI routes of `docs serve` and the side door: /asyncapi.json, /asyncapi.yaml and
+// the page at each of `page_paths` (when the library embeds it).
+std::map<std::string, HttpRoute> asyncapi_routes(const BrokerCore& broker, const AppInfo& info,
+                                                 asyncapi::Version version,
+                                                 const std::vector<std::string>& page_paths);
+}  // namespace core
 
 struct App::Impl {
   std::vector<std::function<void()>> on_startup, after_startup, on_shutdown, after_shutdown;

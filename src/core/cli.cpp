@@ -158,20 +158,8 @@ int docs_serve_command(BrokerCore& broker, const AppInfo& info, const std::strin
                        std::uint16_t port, const std::string& version) {
   if (!asyncapi::page_available())
     throw CliError("this build has no AsyncAPI page (configured with FASTSTREAM_DOCS_PAGE=OFF)");
-  asyncapi::Options options;
-  options.version = asyncapi::parse_version(version);
-  auto page = std::make_shared<std::string>(asyncapi::page(broker, info, options.version));
-  auto json = std::make_shared<std::string>(asyncapi::generate(broker, info, options));
-  options.yaml = true;
-  auto yaml = std::make_shared<std::string>(asyncapi::generate(broker, info, options));
-  auto serve = [](std::shared_ptr<std::string> body, const char* type) {
-    return [body, type] { return core::HttpResponse{200, type, *body}; };
-  };
-  std::map<std::string, core::HttpRoute> routes{
-      {"/", serve(page, "text/html; charset=utf-8")},
-      {"/index.html", serve(page, "text/html; charset=utf-8")},
-      {"/asyncapi.json", serve(json, "application/json")},
-      {"/asyncapi.yaml", serve(yaml, "application/yaml")}};
+  auto routes =
+      core::asyncapi_routes(broker, info, asyncapi::parse_version(version), {"/", "/index.html"});
   try {
     core::HttpServer server(std::move(routes), host, port);
     std::cerr << "serving the AsyncAPI " << version << " page of " << info.title << " at "

@@ -599,15 +599,21 @@ kvStore* open_bucket(jsCtx* js, const KeyValueConfig& config) {
 }
 
 namespace {
+bool consumer_exists(jsCtx* js, const std::string& stream, const std::string& name) {
+  jsConsumerInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  if (js_GetConsumerInfo(&info, js, stream.c_str(), name.c_str(), nullptr, &code) != NATS_OK)
+    return false;
+  jsConsumerInfo_Destroy(info);
+  return true;
+}
+
 void ensure_push_consumer(jsCtx* js, const jsSubOptions& so, const std::string& subject,
                           const SubscriberOptions& o) {
+  if (consumer_exists(js, o.stream->name, o.durable)) return;
   jsConsumerInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   const char* stream = o.stream->name.c_str();
-  if (js_GetConsumerInfo(&info, js, stream, o.durable.c_str(), nullptr, &code) == NATS_OK) {
-    jsConsumerInfo_Destroy(info);
-    return;
-  }
   natsInbox* inbox = nullptr;
   check(natsInbox_Create(&inbox), "nats: inbox");
   jsConsumerConfig cc = so.Config;
@@ -626,14 +632,7 @@ void ensure_push_consumer(jsCtx* js, const jsSubOptions& so, const std::string& 
 std::string create_start_time_consumer(natsConnection* conn, jsCtx* js, const std::string& subject,
                                        const SubscriberOptions& o, const std::string& durable) {
   const std::string& stream = o.stream->name;
-  if (!durable.empty()) {
-    jsConsumerInfo* info = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    if (js_GetConsumerInfo(&info, js, stream.c_str(), durable.c_str(), nullptr, &code) == NATS_OK) {
-      jsConsumerInfo_Destroy(info);
-      return durable;
-    }
-  }
+  if (!durable.empty() && consumer_exists(js, stream, durable)) return durable;
   StartTimeConsumer consumer;
   consumer.stream = stream;
   consumer.durable = durable;
