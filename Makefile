@@ -6,7 +6,8 @@
 #   make test-tsan  the memory-broker and NATS tests under ThreadSanitizer
 #   make bench      the benchmarks (pinned to one core), results in BENCHMARKS.md
 #   make asyncapi   the example service's AsyncAPI documents: build/asyncapi.json, .yaml, .html
-#   make install    install headers, library, CMake package and pkg-config files (PREFIX)
+#   make install    a Release build of the library, installed with headers, CMake package and
+#                   pkg-config files (PREFIX)
 #   make format     clang-format the tree
 
 SHELL := /bin/bash
@@ -57,8 +58,11 @@ asyncapi: build
 	./build/default/examples/orders docs gen --yaml -o build/asyncapi.yaml
 	./build/default/examples/orders docs gen --html -o build/asyncapi.html
 
-install: build
-	cmake --install build/default --prefix $(PREFIX)
+# A Release build of the library alone (-O3, no debug info): what a service links.
+install: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+	cmake --install build/release --prefix $(PREFIX)
 
 format:
 	@git ls-files '*.hpp' '*.cpp' | xargs clang-format-14 -i

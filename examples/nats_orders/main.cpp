@@ -68,8 +68,11 @@ int main(int argc, char** argv) {
   });
 
   // A live board: core NATS (at-most-once is fine for a display) sees what is published to
-  // the stream's subjects too; the sales channel is the subject's last token.
+  // the stream's subjects too; the sales channel is the subject's last token. It sees the
+  // reply inbox of every JetStream publish as well: no_reply keeps it from answering there
+  // (an empty answer would race the stream's PubAck).
   broker.subscriber("shop.orders.{channel}")
+      .no_reply()
       .handle([](const Order& order, faststream::Path<"channel"> channel) {
         say(fmt::format("board order={} channel={} items={}", order.id, *channel,
                         order.items.size()));

@@ -75,7 +75,12 @@ int main(int argc, char** argv) {
         return announce(notices, std::move(receipt));
       });
   std::atomic<int> notice_count{0};
-  broker.subscriber("shop:notices").handle([&notice_count](const Notice&) { ++notice_count; });
+  broker.subscriber("shop:notices").handle([&notice_count, demo](const Notice& notice) {
+    if (!demo)  // the service prints one line per event (its tests read them); the demo counts
+      std::cout << fmt::format("notice order={} text={}\n", notice.order_id, notice.text)
+                << std::flush;
+    ++notice_count;
+  });
 
   if (!demo) return app.main(argc, argv);
 

@@ -107,6 +107,8 @@ class SubscriberCore {
   void when_ready(detail::Callback ready);
 
   SubscriberStats stats() const;
+  // How many messages the queue takes now (0 once closing).
+  std::size_t room() const;
   // Its Prometheus metrics; null unless the broker collects them.
   const detail::SubscriberMetrics* metrics() const noexcept;
   bool running() const noexcept;
@@ -114,6 +116,9 @@ class SubscriberCore {
   // --- For the broker core. -------------------------------------------------------------------
   void start(BrokerCore& broker);
   void close_inbox();  // stop accepting; queued ones are drained or released per config
+  // Takes the queued messages no handler started, oldest first (after close_inbox: a backend
+  // hands them back to its broker, e.g. a Redis list's entries pushed back to its head).
+  std::vector<MessagePtr> take_queued();
   // Waits until no handler runs and (if draining) the queue is empty, up to `deadline`;
   // returns the number of messages still in flight or queued when it gave up.
   std::size_t wait_idle(std::chrono::steady_clock::time_point deadline);
@@ -161,6 +166,20 @@ struct SpecBindings {
   std::string message;
 };
 
+// A kind of source of a broker, as the CLI's publish offers it (`--list`).
+struct SourceKind {
+  std::string name;  // "list"
+  std::string help;  // "RPUSH to the list DEST"
+};
+
+// One way into a subscriber from outside the app (the CLI's publish): the kind of its source
+// and the target a publisher uses to reach it.
+struct SourceRoute {
+  const SubscriberCore* subscriber = nullptr;
+  std::string kind;  // one of Transport::source_kinds(); empty when the broker has one kind
+  PublisherTarget target{std::string()};
+};
+
 // Implemented by each backend (src/<backend>/): connection, declaring, consume loops and the
 // wire format. Client-library types stay behind it.
 class Transport {
@@ -179,10 +198,20 @@ class Transport {
   virtual ServerSpec server_spec() const = 0;
   virtual SpecBindings subscriber_bindings(const SubscriberConfig&) const { return {}; }
   virtual SpecBindings publisher_bindings(const PublisherTarget&) const { return {}; }
-  // The subscriber whose destination pattern matches `destination` (for the CLI's publish),
-  // using the backend's own matching rules; nullptr when none does.
-  virtual const SubscriberCore* find_subscriber(const BrokerCore& broker,
-                                                std::string_view destination) const;
+  // The kinds of source a message can be sent to on this broker ("channel", "list",
+  // "stream" on Redis; "core", "jetstream" on NATS), for the CLI's publish flags. Empty:
+  // one kind only.
+  virtual std::vector<SourceKind> source_kinds() const { return {}; }
+  // The kind of source a subscriber reads (one of source_kinds(); empty with one kind).
+  virtual std::string source_kind(const SubscriberConfig&) const { return {}; }
+  // Every subscriber that a message sent to `destination` can reach, by the backend's own
+  // matching rules, each with the kind of its source and the target that feeds that source
+  // (a Redis list subscriber: RPUSH to the list). For the CLI's publish.
+  virtual std::vector<SourceRoute> routes_to(const BrokerCore& broker,
+                                             std::string_view destination) const;
+  // The target that feeds a source of `kind` (one of source_kinds()) named `destination`.
+  // Throws std::invalid_argument for an unknown kind.
+  virtual PublisherTarget target_of_kind(std::string_view kind, std::string destination) const;
   // Checks a subscriber's native options when it is added (throws ConfigError).
   virtual void validate(const SubscriberConfig&) const {}
   // Connects and starts feeding the subscribers; called on the broker's start.
@@ -211,6 +240,10 @@ struct BrokerSettings {
   std::string logger_name = "faststream";
   std::chrono::milliseconds graceful_timeout{10'000};
   std::chrono::milliseconds publish_timeout{10'000};
+  // The largest message body a subscriber decodes; a larger one fails as bad input, whose log
+  // line names this setting. A subscriber's decode_options(...) may set its own. Python
+  // FastStream has no limit: raise it rather than reject what its services send.
+  std::size_t max_message_size = kDefaultMaxMessageSize;
   // Threads for plain (non-coroutine) handlers; 0 = as many as the subscribers' max_workers
   // need (at least 1, at most 512).
   std::size_t worker_threads = 0;

@@ -108,6 +108,10 @@ class Message {
     return path_params_;
   }
   virtual DeliveryCapabilities capabilities() const noexcept { return {}; }
+  // Where the broker keeps this message, for log lines, so a user can find it there
+  // ("stream entry 1700000000000-0", "stream ORDERS sequence 42"); empty when the broker
+  // keeps nothing (a channel, a core subject).
+  virtual std::string broker_ref() const { return {}; }
   // Set by a backend that could not read the message at all (a corrupt envelope, a channel
   // that does not fit the declared pattern): the pipeline fails it with this reason, as a
   // decode error, under the subscriber's ack policy.
@@ -180,6 +184,9 @@ struct OutgoingMessage {
   // An answer to a request's reply_to: someone waits for it, so backends that batch writes
   // send it at once.
   bool is_reply = false;
+  // Fail with NoResponders when the broker can tell that nobody received it (a Redis PUBLISH
+  // counted 0 subscribers, a NATS subject without interest). The CLI's publish sets it.
+  bool require_receiver = false;
 
   // FastStream's headers as they go on the wire: content-type, correlation_id, reply_to.
   Headers wire_headers() const;

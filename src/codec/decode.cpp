@@ -610,11 +610,8 @@ void dec_model(DecodeCtx& c, const ModelInfo& m, void* object) {
 
 void decode_root(std::string_view json, const DecodeOptions& o, const TypeDesc& td, RootDecodeFn fn,
                  void* out) {
-  if (json.size() > o.max_message_size) {
-    throw_decode_error(td, "message of " + std::to_string(json.size()) +
-                               " bytes exceeds the limit of " + std::to_string(o.max_message_size) +
-                               " bytes");
-  }
+  if (json.size() > max_message_size_of(o))
+    throw_decode_error(td, oversize_text(json.size(), max_message_size_of(o)));
   // The tape is reused per thread; a nested decode (never done by the codec itself) gets its own.
   thread_local Tape shared_tape;
   thread_local bool busy = false;

@@ -1,15 +1,19 @@
 // Payload layer: text, bytes and JSON bodies with their content types.
 #include "codec/internal.hpp"
 
+namespace faststream {
+std::string oversize_text(std::size_t size, std::size_t limit) {
+  return "message of " + std::to_string(size) + " bytes exceeds max_message_size (" +
+         std::to_string(limit) + " bytes)";
+}
+}  // namespace faststream
+
 namespace faststream::codec_detail {
 
 std::string decode_text_payload(std::string_view body, const DecodeOptions& o) {
   static constexpr TypeDesc kString = make_type_desc<std::string>();
-  if (body.size() > o.max_message_size) {
-    throw_decode_error(kString, "message of " + std::to_string(body.size()) +
-                                    " bytes exceeds the limit of " +
-                                    std::to_string(o.max_message_size) + " bytes");
-  }
+  if (body.size() > max_message_size_of(o))
+    throw_decode_error(kString, oversize_text(body.size(), max_message_size_of(o)));
   const std::size_t bad = find_invalid_utf8(body);
   if (bad != std::string_view::npos)
     throw_decode_error(kString, "invalid UTF-8 at offset " + std::to_string(bad));
@@ -17,11 +21,9 @@ std::string decode_text_payload(std::string_view body, const DecodeOptions& o) {
 }
 
 void check_bytes_payload(std::string_view body, const DecodeOptions& o) {
-  if (body.size() > o.max_message_size) {
-    throw DecodeError("Bytes", {FieldError{"", "message of " + std::to_string(body.size()) +
-                                                   " bytes exceeds the limit of " +
-                                                   std::to_string(o.max_message_size) + " bytes"}});
-  }
+  if (body.size() > max_message_size_of(o))
+    throw DecodeError("Bytes",
+                      {FieldError{"", oversize_text(body.size(), max_message_size_of(o))}});
 }
 
 void check_json_content_type(std::string_view ct, const TypeDesc& t) {

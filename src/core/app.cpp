@@ -16,6 +16,7 @@
 #include "core/app_impl.hpp"
 #include "core/http_server.hpp"
 #include "faststream/asyncapi.hpp"
+#include "faststream/exceptions.hpp"
 #include "faststream/metrics.hpp"
 
 namespace faststream {
@@ -72,6 +73,14 @@ std::map<std::string, core::HttpRoute> side_door_routes(BrokerCore& broker, cons
 }  // namespace
 
 namespace core {
+std::string explain_start_failure(const BrokerCore& broker, const std::exception& error) {
+  if (dynamic_cast<const ConfigError*>(&error))
+    return fmt::format("the service's declarations are wrong: {}", error.what());
+  return fmt::format(
+      "cannot start the broker at {}: {} (check --url / FASTSTREAM_URL and that the server runs)",
+      broker.transport().public_url(), error.what());
+}
+
 std::map<std::string, HttpRoute> asyncapi_routes(const BrokerCore& broker, const AppInfo& info,
                                                  asyncapi::Version version,
                                                  const std::vector<std::string>& page_paths) {
@@ -186,7 +195,7 @@ int App::run() {
       broker_->start();
       started = true;
     } catch (const std::exception& e) {
-      log.error("the broker did not start: {}", e.what());
+      log.error("{}", core::explain_start_failure(*broker_, e));
       code = 1;
     }
   }

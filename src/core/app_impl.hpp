@@ -20,6 +20,10 @@ namespace core {
 std::map<std::string, HttpRoute> asyncapi_routes(const BrokerCore& broker, const AppInfo& info,
                                                  asyncapi::Version version,
                                                  const std::vector<std::string>& page_paths);
+// Why the broker did not start, as one line with what to do: wrong declarations, or a broker
+// that cannot be reached (with the --url / FASTSTREAM_URL hint). Same text for `run` and
+// `publish`.
+std::string explain_start_failure(const BrokerCore& broker, const std::exception& error);
 }  // namespace core
 
 struct App::Impl {

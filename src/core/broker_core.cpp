@@ -288,11 +288,19 @@ Task<void> PublishNext::operator()(OutgoingMessage& message) const {
   return chain_->transport->publish(std::move(message));
 }
 
-const SubscriberCore* Transport::find_subscriber(const BrokerCore& broker,
-                                                 std::string_view destination) const {
+std::vector<SourceRoute> Transport::routes_to(const BrokerCore& broker,
+                                              std::string_view destination) const {
+  std::vector<SourceRoute> routes;
   for (const auto& s : broker.subscribers())
-    if (s->config().destination == destination) return s.get();
-  return nullptr;
+    if (s->config().destination == destination)
+      routes.push_back({s.get(), {}, std::string(destination)});
+  return routes;
+}
+
+PublisherTarget Transport::target_of_kind(std::string_view kind, std::string destination) const {
+  if (!kind.empty())
+    throw std::invalid_argument(fmt::format("a {} broker has no '{}' sources", protocol(), kind));
+  return destination;
 }
 
 namespace core {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "faststream/app.hpp"
 #include "faststream/asyncapi.hpp"
 #include "faststream/broker.hpp"
+#include "faststream/exceptions.hpp"
 #include "faststream/version.hpp"
 
 namespace faststream {
@@ -45,41 +47,112 @@ void start_or_explain(BrokerCore& broker, bool publisher_only = false) {
     } else {
       broker.start();
     }
-  } catch (const ConfigError& e) {
-    throw CliError(fmt::format("the service's declarations are wrong: {}", e.what()));
   } catch (const std::exception& e) {
-    throw CliError(fmt::format(
-        "cannot start the broker at {}: {} (check --url / FASTSTREAM_URL and that the server runs)",
-        broker.transport().public_url(), e.what()));
+    throw CliError(core::explain_start_failure(broker, e));
   }
 }
 
-// Checks a JSON body against the model of the subscriber that would receive it, so a typo is
+// A usage problem found after parsing (a destination no subscriber reads, an ambiguous
+// one): printed as one line, exit code 2.
+struct CliUsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string describe_subscriber(const Transport& transport, const SubscriberCore& subscriber) {
+  std::string kind = transport.source_kind(subscriber.config());
+  return kind.empty() ? fmt::format("'{}'", subscriber.config().destination)
+                      : fmt::format("'{}' ({})", subscriber.config().destination, kind);
+}
+
+std::string kind_flags(const std::vector<std::string>& kinds) {
+  std::string out;
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    out += (i == 0 ? "--" : i + 1 == kinds.size() ? " or --" : ", --") + kinds[i];
+  return out;
+}
+
+std::vector<std::string> kind_names(const std::vector<SourceKind>& kinds) {
+  std::vector<std::string> names;
+  for (const auto& k : kinds) names.push_back(k.name);
+  return names;
+}
+
+// The routes `publish` sends through: every subscriber of one kind that `destination` reaches,
+// or (with a kind chosen and no subscriber of it) the source of that kind by that name.
+std::vector<SourceRoute> choose_routes(const BrokerCore& broker, const std::string& destination,
+                                       const std::string& kind) {
+  const Transport& transport = broker.transport();
+  const auto kinds = kind_names(transport.source_kinds());
+  if (!kind.empty() && std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+    throw CliUsageError(fmt::format(
+        "--{} does not apply to a {} broker{}", kind, transport.protocol(),
+        kinds.empty() ? "" : fmt::format(" (its kinds of source: {})", kind_flags(kinds))));
+  auto routes = transport.routes_to(broker, destination);
+  if (!kind.empty()) {
+    std::erase_if(routes, [&](const SourceRoute& r) { return r.kind != kind; });
+    if (routes.empty())
+      routes.push_back({nullptr, kind, transport.target_of_kind(kind, destination)});
+    return routes;
+  }
+  if (routes.empty()) {
+    std::string known;
+    for (const auto& s : broker.subscribers())
+      known += (known.empty() ? "" : ", ") + describe_subscriber(transport, *s);
+    throw CliUsageError(fmt::format(
+        "no subscriber of this service reads '{}' (its subscribers: {}){}", destination,
+        known.empty() ? "none" : known,
+        kinds.empty() ? ""
+                      : fmt::format("; to send there anyway, say which kind of source with {}",
+                                    kind_flags(kinds))));
+  }
+  std::vector<std::string> found;
+  for (const auto& r : routes)
+    if (std::find(found.begin(), found.end(), r.kind) == found.end()) found.push_back(r.kind);
+  if (found.size() > 1) {
+    std::string candidates;
+    for (const auto& r : routes)
+      candidates +=
+          (candidates.empty() ? "" : ", ") + describe_subscriber(transport, *r.subscriber);
+    throw CliUsageError(
+        fmt::format("'{}' reaches subscribers of different kinds: {}; choose one with {}",
+                    destination, candidates, kind_flags(found)));
+  }
+  return routes;
+}
+
+// Checks a JSON body against the models of the subscribers that would receive it, so a typo is
 // reported here rather than as a rejected message in the service's log.
-void validate_for_destination(const BrokerCore& broker, const std::string& destination,
-                              const std::string& body) {
-  const SubscriberCore* sub = broker.transport().find_subscriber(broker, destination);
-  if (!sub) {
-    try {
-      (void)decode_json<RawJson>(body);
-    } catch (const DecodeError& e) {
-      throw CliError(fmt::format("the message is not valid JSON: {}", e.what()));
-    }
-    return;
+void validate_for_routes(const BrokerCore& broker, const std::vector<SourceRoute>& routes,
+                         const std::string& body) {
+  try {
+    (void)decode_json<RawJson>(body);
+  } catch (const DecodeError& e) {
+    throw CliError(fmt::format("the message is not valid JSON: {}", e.what()));
   }
-  std::string first_error;
-  for (const auto& handler : sub->handlers()) {
-    if (!handler.validate) return;  // a handler without a message takes anything
-    try {
-      handler.validate(body, "application/json", sub->config().decode);
-      return;  // some handler accepts it
-    } catch (const DecodeError& e) {
-      if (first_error.empty()) first_error = e.what();
+  for (const auto& route : routes) {
+    if (!route.subscriber) continue;
+    const SubscriberCore& sub = *route.subscriber;
+    std::string first_error;
+    bool accepted = false;
+    for (const auto& handler : sub.handlers()) {
+      if (!handler.validate) {
+        accepted = true;  // a handler without a message takes anything
+        break;
+      }
+      DecodeOptions options = sub.config().decode;
+      if (!options.max_message_size) options.max_message_size = broker.settings().max_message_size;
+      try {
+        handler.validate(body, "application/json", options);
+        accepted = true;  // some handler accepts it
+        break;
+      } catch (const DecodeError& e) {
+        if (first_error.empty()) first_error = e.what();
+      }
     }
+    if (!accepted && !first_error.empty())
+      throw CliError(fmt::format("invalid message for subscriber '{}': {}",
+                                 sub.config().destination, first_error));
   }
-  if (!first_error.empty())
-    throw CliError(fmt::format("invalid message for subscriber '{}': {}", sub->config().destination,
-                               first_error));
 }
 
 void wait_until_idle(const BrokerCore& broker, std::chrono::milliseconds timeout) {
@@ -96,21 +169,32 @@ void wait_until_idle(const BrokerCore& broker, std::chrono::milliseconds timeout
   }
 }
 
-int publish_command(BrokerCore& broker, const std::string& destination, const std::string& body,
-                    bool rpc, double timeout_seconds) {
-  validate_for_destination(broker, destination, body);
+struct PublishArgs {
+  std::string destination;
+  std::string body;
+  std::string kind;  // a --channel/--list/... flag, empty when none was given
+  bool rpc = false;
+  double timeout_seconds = 5;
+};
+
+int publish_command(BrokerCore& broker, const PublishArgs& args) {
+  auto routes = choose_routes(broker, args.destination, args.kind);
+  validate_for_routes(broker, routes, args.body);
   // Subscribers of an in-process broker run here, so the message is handled before we exit.
   // With a real broker they stay off: the running service consumes, not this process.
   const bool in_process = broker.transport().in_process();
   start_or_explain(broker, !in_process);
   int code = 0;
+  const SourceRoute& route = routes.front();
   try {
     OutgoingMessage out;
-    out.destination = destination;
-    out.body = body;
+    out.destination = route.target.destination;
+    out.native = route.target.native;
+    out.body = args.body;
     out.content_type = std::string(content_type_of<RawJson>());
-    auto timeout = std::chrono::milliseconds(static_cast<long>(timeout_seconds * 1000));
-    if (rpc) {
+    out.require_receiver = true;
+    auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_seconds * 1000));
+    if (args.rpc) {
       Reply reply = broker.request(std::move(out), timeout).get();
       std::cout << reply.body() << std::endl;
     } else {
@@ -122,7 +206,11 @@ int publish_command(BrokerCore& broker, const std::string& destination, const st
     if (in_process) wait_until_idle(broker, timeout);
   } catch (const RequestTimeout& e) {
     std::cerr << "error: " << e.what() << " (raise --timeout, or check that a service consumes '"
-              << destination << "')\n";
+              << args.destination << "')\n";
+    code = 1;
+  } catch (const NoResponders& e) {
+    std::cerr << "error: " << e.what()
+              << ": start the service that consumes it, or check the destination's name\n";
     code = 1;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
@@ -182,7 +270,6 @@ int App::main(int argc, char** argv) {
   cli.set_version_flag("--version", fmt::format("{} {} (faststream {})", info_.title, info_.version,
                                                 faststream::version()));
   cli.require_subcommand(0, 1);
-  cli.footer("Without a command, runs the service (same as `run`).");
 
   std::string url, log_level, output, destination, body;
   std::string asyncapi_version = "3.0.0";
@@ -232,15 +319,31 @@ int App::main(int argc, char** argv) {
 
   auto* publish = cli.add_subcommand(
       "publish",
-      "Send one message through the app's broker (an in-process broker runs the app's "
-      "subscribers first; with a real broker only the running service consumes)");
-  publish->add_option("destination", destination, "Where to send it (channel, subject, ...)")
+      "Send one message to the source a subscriber of this service reads (a Redis list gets "
+      "RPUSH, a stream XADD, a JetStream subject a publish that waits for the stream's ack). "
+      "Fails when the broker shows that nobody received it. An in-process broker runs the "
+      "app's subscribers first; with a real broker only the running service consumes.");
+  publish
+      ->add_option("destination", destination,
+                   "A name a subscriber reads (channel, list, stream, subject, ...)")
       ->required();
   publish->add_option("message", body, "The message as JSON, e.g. '{\"id\": \"A-1\"}'")->required();
   publish->add_flag("--rpc", rpc, "Wait for the reply and print it");
   publish->add_option("--timeout", timeout, "Seconds to wait (reply or backpressure)")
       ->check(CLI::PositiveNumber);
   publish->add_option("--url", url, "Broker URL (default: $FASTSTREAM_URL, else the code's)");
+  publish->add_option("--log-level", log_level,
+                      "Log level while publishing (default: warning; the result is printed)");
+  // One flag per kind of source the broker has: a name may mean several (a Redis list and a
+  // channel), and the subscribers decide unless a flag does.
+  std::vector<std::string> kinds_given;
+  for (const auto& k : broker_->transport().source_kinds()) {
+    publish->add_flag_callback(
+        "--" + k.name, [&kinds_given, name = k.name] { kinds_given.push_back(name); }, k.help);
+  }
+
+  // Set last: subcommands copy their parent's footer when they are added.
+  cli.footer("Without a command, runs the service (same as `run`).");
 
   // `service --url X` without a command means `service run --url X`.
   std::vector<std::string> args;
@@ -268,7 +371,21 @@ int App::main(int argc, char** argv) {
     apply_url(*broker_, url);  // docs gen: only for the servers section, never connects
     if (*gen) return docs_gen_command(*broker_, info_, yaml, html, output, asyncapi_version);
     if (*serve) return docs_serve_command(*broker_, info_, host, port, asyncapi_version);
-    if (*publish) return publish_command(*broker_, destination, body, rpc, timeout);
+    if (*publish) {
+      if (kinds_given.size() > 1)
+        throw CliUsageError(
+            fmt::format("choose one kind of source, not {}", kind_flags(kinds_given)));
+      auto& settings = broker_->mutable_settings();
+      // A one-shot command prints its result; the broker's own lines only when asked.
+      try {
+        settings.log_level = log_level.empty() ? LogLevel::warning : parse_log_level(log_level);
+      } catch (const std::invalid_argument& e) {
+        throw CliUsageError(e.what());
+      }
+      return publish_command(
+          *broker_,
+          {destination, body, kinds_given.empty() ? "" : kinds_given.front(), rpc, timeout});
+    }
 
     auto& settings = broker_->mutable_settings();
     if (!log_level.empty()) {
@@ -299,6 +416,9 @@ int App::main(int argc, char** argv) {
   } catch (const CliError& e) {
     std::cerr << program << ": error: " << e.what() << "\n";
     return 1;
+  } catch (const CliUsageError& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return 2;
   } catch (const std::invalid_argument& e) {
     std::cerr << program << ": error: " << e.what() << "\n";
     return 2;

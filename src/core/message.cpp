@@ -67,10 +67,20 @@ void Message::adopt_standard_headers() {
 }
 
 Headers OutgoingMessage::wire_headers() const {
-  Headers out = headers;
-  if (!content_type.empty()) out.set(headers::content_type, content_type);
-  if (!correlation_id.empty()) out.set(headers::correlation_id, correlation_id);
-  if (!reply_to.empty()) out.set(headers::reply_to, reply_to);
+  // FastStream's order: correlation_id, content-type, reply_to, then the user's headers (the
+  // Redis envelope is then byte for byte what FastStream writes).
+  Headers out;
+  out.reserve(headers.size() + 3);
+  if (!correlation_id.empty()) out.add(std::string(headers::correlation_id), correlation_id);
+  if (!content_type.empty()) out.add(std::string(headers::content_type), content_type);
+  if (!reply_to.empty()) out.add(std::string(headers::reply_to), reply_to);
+  for (const auto& [name, value] : headers) {
+    if ((name == headers::correlation_id && !correlation_id.empty()) ||
+        (name == headers::content_type && !content_type.empty()) ||
+        (name == headers::reply_to && !reply_to.empty()))
+      continue;  // the dedicated field wins
+    out.add(name, value);
+  }
   return out;
 }
 

@@ -142,6 +142,8 @@ void SubscriberCore::start(BrokerCore& broker) {
   i.default_handler = nullptr;
   for (auto& h : i.handlers)
     if (!h.options.filter) i.default_handler = &h;
+  if (i.config.decode.max_message_size == 0)
+    i.config.decode.max_message_size = broker.settings().max_message_size;
   if (broker.settings().collect_metrics && !i.metrics)
     i.metrics = std::make_unique<detail::SubscriberMetrics>();
 
@@ -288,6 +290,26 @@ std::size_t SubscriberCore::wait_idle(std::chrono::steady_clock::time_point dead
   impl_->idle_cv.wait_until(lock, deadline, done);
   if (done()) return 0;
   return impl_->in_flight.load() + (impl_->config.drain_queued_on_stop ? impl_->queue.size() : 0);
+}
+
+std::size_t SubscriberCore::room() const {
+  std::lock_guard lock(impl_->mutex);
+  if (!impl_->open || impl_->closing || !impl_->waiters.empty()) return 0;
+  return impl_->config.queue_capacity > impl_->queue.size()
+             ? impl_->config.queue_capacity - impl_->queue.size()
+             : 0;
+}
+
+std::vector<MessagePtr> SubscriberCore::take_queued() {
+  std::vector<MessagePtr> taken;
+  {
+    std::lock_guard lock(impl_->mutex);
+    taken.reserve(impl_->queue.size());
+    for (auto& m : impl_->queue) taken.push_back(std::move(m));
+    impl_->queue.clear();
+    impl_->note_idle_locked();
+  }
+  return taken;
 }
 
 void SubscriberCore::finish() {
@@ -695,8 +717,11 @@ void SubscriberCore::Impl::settle_after(Message& message, std::exception_ptr err
     std::string action = apply_error_policy(message);
     // Failures are always logged (not only at the access-log level): subscriber, message id,
     // what failed (decode errors name every field path) and what happened to the message.
-    ctx.logger().write(LogLevel::error,
-                       fmt::format("failed: {} -> {}", describe_exception(error), action));
+    const std::string ref = message.broker_ref();
+    ctx.logger().write(
+        LogLevel::error,
+        ref.empty() ? fmt::format("failed: {} -> {}", describe_exception(error), action)
+                    : fmt::format("failed: {} -> {} ({})", describe_exception(error), action, ref));
   }
   if (timed && ctx.logger().enabled(access_level) && message.settlement() != Settlement::none)
     ctx.logger().write(access_level, fmt::format("Processed in {:.3f} ms ({})", elapsed_ms(started),

@@ -79,11 +79,13 @@ class MemoryTransport final : public Transport {
   ServerSpec server_spec() const override {
     return {public_name().empty() ? "localhost" : public_name(), "memory", "", "", ""};
   }
-  const SubscriberCore* find_subscriber(const BrokerCore& broker,
-                                        std::string_view destination) const override {
+  std::vector<SourceRoute> routes_to(const BrokerCore& broker,
+                                     std::string_view destination) const override {
+    std::vector<SourceRoute> routes;
     for (const auto& s : broker.subscribers())
-      if (Pattern::compile(s->config().destination).match(destination, nullptr)) return s.get();
-    return nullptr;
+      if (Pattern::compile(s->config().destination).match(destination, nullptr))
+        routes.push_back({s.get(), {}, std::string(destination)});
+    return routes;
   }
 
   void validate(const SubscriberConfig& config) const override {
@@ -137,6 +139,8 @@ class MemoryTransport final : public Transport {
       co_return;
     }
     auto matches = self->routing_.route(message.destination);
+    if (matches.empty() && message.require_receiver)
+      throw NoResponders(fmt::format("no subscriber consumes '{}'", message.destination));
     const auto timeout = self->publish_timeout(message);
     const auto now = std::chrono::system_clock::now();
     std::exception_ptr first_error;

@@ -62,7 +62,8 @@ void wait_for_room(SubscriberCore* core, std::chrono::milliseconds max_wait) {
 // publisher through the reply registry.
 class PubAckResult final : public faststream::Message {
  public:
-  std::string error;  // empty: stored
+  std::string error;           // empty: stored
+  bool no_responders = false;  // no stream stores the subject
 
  protected:
   void on_settle(Settlement, const NackOptions&) override {}
@@ -144,6 +145,10 @@ class NatsMessage final : public Message {
   DeliveryCapabilities capabilities() const noexcept override {
     if (source_ == Source::jetstream) return {true, true};
     return {};
+  }
+  std::string broker_ref() const override {
+    if (source_ != Source::jetstream || stream_sequence_ == 0) return {};
+    return fmt::format("stream {} sequence {}", stream_, stream_sequence_);
   }
 
   void in_progress() override {
@@ -353,13 +358,6 @@ SpecBindings NatsTransport::subscriber_bindings(const SubscriberConfig& config) 
 
 SpecBindings NatsTransport::publisher_bindings(const PublisherTarget&) const {
   return {};
-}
-
-const SubscriberCore* NatsTransport::find_subscriber(const BrokerCore& broker,
-                                                     std::string_view destination) const {
-  for (const auto& s : broker.subscribers())
-    if (subject_matches(plan_subject(s->config().destination).subject, destination)) return s.get();
-  return nullptr;
 }
 
 OptionsPtr NatsTransport::make_options(const std::string& name, bool send_asap) {
@@ -918,6 +916,10 @@ void NatsTransport::on_pub_ack(natsMsg* raw, jsPubAck* ack, jsPubAckErr* error) 
     result->error =
         error->ErrText && *error->ErrText ? error->ErrText : natsStatus_GetText(error->Err);
     if (error->Err == NATS_TIMEOUT) result->error = "no PubAck in time (timeout)";
+    if (error->Err == NATS_NO_RESPONDERS) {
+      result->no_responders = true;
+      result->error = "no stream stores this subject (no responders)";
+    }
   } else {
     result->error = "no PubAck";
   }
@@ -1090,12 +1092,44 @@ Task<void> NatsTransport::publish(OutgoingMessage message) {
     co_await publish_jetstream(std::move(message));
     co_return;
   }
+  if (message.require_receiver && message.reply_to.empty()) {
+    co_await publish_checking_interest(std::move(message));
+    co_return;
+  }
   auto msg = make_msg(message, false, message.reply_to);
   natsStatus s =
       natsConnection_PublishMsg(message.is_reply ? rpc_conn_.get() : pub_conn_.get(), msg.get());
   if (s != NATS_OK)
     throw PublishError(
         fmt::format("nats: publish to '{}' failed: {}", message.destination, status_text(s)));
+}
+
+// Core NATS keeps nothing and says nothing about a plain publish. Sent with a reply subject,
+// the server answers "no responders" at once when no subscription matches; a subscriber's
+// answer, or silence for a moment, means someone received it.
+Task<void> NatsTransport::publish_checking_interest(OutgoingMessage message) {
+  std::string reply = fmt::format("{}.{}", reply_prefix_, ++next_reply_);
+  auto pending = replies_.add(reply);
+  const std::string destination = message.destination;
+  auto msg = make_msg(message, false, reply);
+  natsStatus s = natsConnection_PublishMsg(rpc_conn_.get(), msg.get());
+  if (s != NATS_OK) {
+    replies_.remove(reply);
+    throw PublishError(
+        fmt::format("nats: publish to '{}' failed: {}", destination, status_text(s)));
+  }
+  MessagePtr answer;
+  try {
+    answer = co_await replies_.wait(pending, *broker_, kInterestWindow, destination);
+  } catch (const RequestTimeout&) {
+    // Received, and nobody answered: a subscriber without a reply.
+  }
+  replies_.remove(reply);
+  if (answer && static_cast<NatsMessage*>(answer.get())->no_responders())
+    throw NoResponders(fmt::format(
+        "nobody received the message: no subscriber on NATS subject '{}' (the server answered "
+        "no responders)",
+        destination));
 }
 
 Task<void> NatsTransport::publish_jetstream(OutgoingMessage message) {
@@ -1150,6 +1184,9 @@ Task<void> NatsTransport::publish_jetstream(OutgoingMessage message) {
         fmt::format("nats: no PubAck for '{}' within {} ms", message.destination, timeout.count()));
   }
   auto* ack = static_cast<PubAckResult*>(result.get());
+  if (ack->no_responders && message.require_receiver)
+    throw NoResponders(fmt::format(
+        "nobody stored the message: no JetStream stream stores subject '{}'", message.destination));
   if (!ack->error.empty())
     throw PublishError(fmt::format("nats: JetStream did not store the message for '{}': {}",
                                    message.destination, ack->error));

@@ -2,5 +2,6 @@
 set(FASTSTREAM_NATS_SOURCES
   nats/url.cpp
   nats/envelope.cpp
+  nats/routes.cpp
   nats/broker.cpp
   nats/testing.cpp)

@@ -64,12 +64,16 @@ class NatsTestTransport final : public Transport {
   void set_url(std::string url) override { url_ = parse_url(url); }
   ServerSpec server_spec() const override { return {url_.public_hosts(), "nats", "", "", ""}; }
   void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
-  const SubscriberCore* find_subscriber(const BrokerCore& broker,
-                                        std::string_view destination) const override {
-    for (const auto& s : broker.subscribers())
-      if (subject_matches(plan_subject(s->config().destination).subject, destination))
-        return s.get();
-    return nullptr;
+  std::vector<SourceKind> source_kinds() const override { return nats::source_kinds(); }
+  std::string source_kind(const SubscriberConfig& config) const override {
+    return std::string(to_string(source_of(options_of(config))));
+  }
+  std::vector<SourceRoute> routes_to(const BrokerCore& broker,
+                                     std::string_view destination) const override {
+    return source_routes(broker, destination);
+  }
+  PublisherTarget target_of_kind(std::string_view kind, std::string destination) const override {
+    return nats::target_of_kind(kind, std::move(destination));
   }
 
   // Key-Value buckets are maps in memory here; watches are not fed (use the real server).
@@ -172,6 +176,10 @@ class NatsTestTransport final : public Transport {
           "nats: JetStream did not store the message for '{}': no stream covers the subject",
           message.destination));
     auto targets = self->route(message.destination);
+    if (targets.empty() && message.require_receiver &&
+        !(target && target->kind == Source::jetstream))
+      throw NoResponders(fmt::format("nobody received the message: no subscriber on subject '{}'",
+                                     message.destination));
     std::exception_ptr first_error;
     for (auto& t : targets) {
       OutgoingMessage copy = message;

@@ -33,6 +33,13 @@ struct NativeSubscriber {
 };
 const SubscriberOptions& options_of(const SubscriberConfig& config);
 
+// Routing shared by the transport and TestBroker's (routes.cpp).
+std::string_view to_string(Source source) noexcept;
+Source source_of(const SubscriberOptions& options) noexcept;
+std::vector<SourceKind> source_kinds();
+PublisherTarget target_of_kind(std::string_view kind, std::string subject);
+std::vector<SourceRoute> source_routes(const BrokerCore& broker, std::string_view subject);
+
 // Checks a subscriber's NATS options (throws ConfigError naming the subject).
 void validate_subscriber(const SubscriberConfig& config);
 
@@ -95,8 +102,17 @@ class NatsTransport final : public Transport {
   ServerSpec server_spec() const override;
   SpecBindings subscriber_bindings(const SubscriberConfig& config) const override;
   SpecBindings publisher_bindings(const PublisherTarget& target) const override;
-  const SubscriberCore* find_subscriber(const BrokerCore& broker,
-                                        std::string_view destination) const override;
+  std::vector<SourceKind> source_kinds() const override { return nats::source_kinds(); }
+  std::string source_kind(const SubscriberConfig& config) const override {
+    return std::string(to_string(source_of(options_of(config))));
+  }
+  std::vector<SourceRoute> routes_to(const BrokerCore& broker,
+                                     std::string_view destination) const override {
+    return source_routes(broker, destination);
+  }
+  PublisherTarget target_of_kind(std::string_view kind, std::string destination) const override {
+    return nats::target_of_kind(kind, std::move(destination));
+  }
   void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
 
   void start(BrokerCore& broker) override;
@@ -142,6 +158,9 @@ class NatsTransport final : public Transport {
   MessagePtr make_message(Consumer* consumer, natsMsg* raw);
   void release_unsettled(Consumer* consumer);
   MsgPtr make_msg(const OutgoingMessage& message, bool jetstream, const std::string& reply);
+  Task<void> publish_checking_interest(OutgoingMessage message);
+  // How long publish_checking_interest waits for "no responders" or an answer.
+  static constexpr std::chrono::milliseconds kInterestWindow{500};
   Task<void> publish_jetstream(OutgoingMessage message);
 
   Url url_;

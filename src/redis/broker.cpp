@@ -100,6 +100,8 @@ class RedisMessage final : public Message {
       : transport_(transport), consumer_(consumer) {
     source_ = source;
     destination_ = std::move(destination);
+    // A list entry popped but not handled at stop goes back to the list as it was.
+    if (source == Source::list) raw_ = std::string(raw);
     try {
       auto parsed = envelope::parse(raw);
       body_ = std::string(parsed.body);
@@ -116,7 +118,16 @@ class RedisMessage final : public Message {
     delivery_count_ = deliveries;
   }
   void set_pattern(std::string pattern) { pattern_ = std::move(pattern); }
+  // Lists: the entry's bytes as popped.
+  const std::string& raw() const noexcept { return raw_; }
 
+  std::string broker_ref() const override {
+    if (entry_id_.empty()) return {};
+    if (consumer_ && !consumer_->options.stream.group.empty())
+      return fmt::format("stream '{}' entry {}, group '{}'", destination_, entry_id_,
+                         consumer_->options.stream.group);
+    return fmt::format("stream '{}' entry {}", destination_, entry_id_);
+  }
   DeliveryCapabilities capabilities() const noexcept override {
     // Only a stream with a group and claiming delivers a failed entry again.
     if (consumer_ && source_ == Source::stream && !consumer_->options.stream.group.empty() &&
@@ -140,6 +151,7 @@ class RedisMessage final : public Message {
  private:
   RedisTransport* transport_;
   Consumer* consumer_;
+  std::string raw_;
 };
 
 // --- Transport ------------------------------------------------------------------------------
@@ -167,14 +179,6 @@ void RedisTransport::set_url(std::string url) {
 ServerSpec RedisTransport::server_spec() const {
   return {url_.public_host(), "redis", "", url_.db ? "/" + std::to_string(url_.db) : "", ""};
 }
-
-namespace {
-const SubscriberOptions& options_of(const SubscriberConfig& config) {
-  static const SubscriberOptions defaults;
-  auto* native = static_cast<const NativeSubscriber*>(config.native.get());
-  return native ? native->options : defaults;
-}
-}  // namespace
 
 SpecBindings RedisTransport::subscriber_bindings(const SubscriberConfig& config) const {
   const auto& o = options_of(config);
@@ -206,22 +210,6 @@ SpecBindings RedisTransport::publisher_bindings(const PublisherTarget& target) c
   boost::json::object b{
       {"channel", target.destination}, {"method", method}, {"bindingVersion", "custom"}};
   return {boost::json::serialize(boost::json::object{{"redis", b}}), "", ""};
-}
-
-const SubscriberCore* RedisTransport::find_subscriber(const BrokerCore& broker,
-                                                      std::string_view destination) const {
-  for (const auto& s : broker.subscribers()) {
-    const auto& o = options_of(s->config());
-    if (o.source == Source::channel) {
-      auto pattern = compile_channel(s->config().destination);
-      if (pattern.pattern ? glob_match(pattern.redis_name, destination)
-                          : pattern.redis_name == destination)
-        return s.get();
-    } else if (s->config().destination == destination) {
-      return s.get();
-    }
-  }
-  return nullptr;
 }
 
 void validate_subscriber(const SubscriberConfig& config) {
@@ -461,24 +449,39 @@ void RedisTransport::on_reply_message(redisReply* r) {
 void RedisTransport::deliver(Consumer* consumer, MessagePtr message) {
   if (consumer->core->try_deliver(message)) return;
   if (!consumer->core->running()) {
-    // Stopping: not taken. A stream entry stays pending in Redis; a channel or list message is
-    // lost (at most once), which the log says.
+    // Stopping: not taken. A list entry goes back to the list at close(); a stream entry
+    // stays pending in Redis (counted, said at close()); a channel message is lost (at most
+    // once), which the log says.
     auto* m = static_cast<RedisMessage*>(message.get());
-    if (!m->entry_id().empty()) {
+    if (m->source() == Source::list) {
+      consumer->held.push_back(std::move(message));
+    } else if (!m->entry_id().empty()) {
       consumer->in_flight.erase(m->entry_id());
+      ++consumer->left_unread;
     } else {
       logger().warning("redis: a message for '{}' arrived while stopping and was not handled",
                        consumer->core->config().destination);
     }
     return;
   }
+  auto* m = static_cast<RedisMessage*>(message.get());
+  if (m->source() == Source::list) {
+    // Lists pop only what the queue has room for, so this is a race with nothing lost:
+    // the entry waits in `held` for the next round of list_loop, or for close().
+    consumer->held.push_back(std::move(message));
+    return;
+  }
   // The queue filled up between the room check and now: wait for room.
   auto timeout = broker_->settings().publish_timeout;
   detail::spawn(consumer->core->deliver(std::move(message), timeout),
-                [this, consumer](std::exception_ptr e) {
-                  if (e)
-                    logger().error("redis: message for '{}' not queued: {}",
+                [this, consumer, stream_entry = !m->entry_id().empty()](std::exception_ptr e) {
+                  if (!e) return;
+                  if (stream_entry) {
+                    ++consumer->left_unread;  // said once at close()
+                  } else {
+                    logger().error("redis: a message for channel '{}' was dropped: {}",
                                    consumer->core->config().destination, describe_exception(e));
+                  }
                 });
 }
 
@@ -519,7 +522,6 @@ Task<void> RedisTransport::wait_for_room(Consumer* consumer) {
 Task<void> RedisTransport::list_loop(Consumer* c) {
   const std::string key = c->core->config().destination;
   const auto& o = c->options.list;
-  const std::size_t count = std::max<std::size_t>(1, o.max_records);
   using Batch = std::vector<MessagePtr>;
   // Messages are built straight from hiredis's reply (no intermediate copy of it).
   // LPOP key n answers [v1, v2, ...]; BLPOP key t answers [key, value].
@@ -543,6 +545,13 @@ Task<void> RedisTransport::list_loop(Consumer* c) {
     }
     co_await wait_for_room(c);
     if (!consuming_) break;
+    while (!c->held.empty() && c->core->try_deliver(c->held.front())) c->held.pop_front();
+    if (!c->held.empty()) continue;
+    // Popped entries exist nowhere else: pop only what the queue takes now, so none waits
+    // in this process (see close() for the ones a stop leaves).
+    const std::size_t room = c->core->room();
+    if (room == 0) continue;
+    const std::size_t count = std::min(std::max<std::size_t>(1, o.max_records), room);
     Batch batch;
     try {
       batch = co_await c->connection->exec_map<Batch>(cmd("LPOP", key, std::to_string(count)),
@@ -559,6 +568,43 @@ Task<void> RedisTransport::list_loop(Consumer* c) {
       continue;  // connection lost: reconnect above
     }
     for (auto& m : batch) deliver(c, std::move(m));
+  }
+}
+
+// Entries popped from a list and not handled when the service stops (queued and not started
+// by the graceful timeout, or read while stopping) go back to the head of the list, in their
+// order, before the connection closes: a graceful stop loses nothing popped.
+Task<void> RedisTransport::return_to_list(Consumer* c) {
+  std::vector<MessagePtr> left = c->core->take_queued();
+  for (auto& m : c->held) left.push_back(std::move(m));
+  c->held.clear();
+  if (left.empty()) co_return;
+  const std::string& key = c->core->config().destination;
+  // LPUSH puts each argument at the head in turn: the last one ends up first.
+  std::vector<std::string> args{"LPUSH", key};
+  for (auto it = left.rbegin(); it != left.rend(); ++it)
+    args.push_back(static_cast<RedisMessage*>(it->get())->raw());
+  std::string error;
+  if (!c->connection || !c->connection->connected()) {
+    error = "not connected";
+  } else {
+    try {
+      Value v = co_await c->connection->exec(std::move(args));
+      if (v.is_error()) error = v.str;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  if (error.empty()) {
+    logger().info(
+        "redis list '{}': {} popped message(s) not handled before stop pushed back to "
+        "the head of the list, in order",
+        key, left.size());
+  } else {
+    logger().error(
+        "redis list '{}': {} popped message(s) not handled before stop are lost: "
+        "pushing them back failed ({})",
+        key, left.size(), error);
   }
 }
 
@@ -914,8 +960,8 @@ Task<void> RedisTransport::wait_connected(std::chrono::milliseconds timeout) {
 }
 
 Task<void> RedisTransport::send_publish(std::vector<std::string> args,
-                                        std::chrono::milliseconds timeout,
-                                        std::string destination) {
+                                        std::chrono::milliseconds timeout, std::string destination,
+                                        bool require_receiver) {
   Executor* origin = detail::current_executor();
   co_await SwitchTo(&loop());
   std::exception_ptr error;
@@ -942,14 +988,18 @@ Task<void> RedisTransport::send_publish(std::vector<std::string> args,
   if (reply.is_error())
     throw PublishError(
         fmt::format("redis refused the publish to '{}': {}", destination, reply.str));
+  // PUBLISH answers how many subscribers received the message; pub/sub keeps nothing.
+  if (require_receiver && reply.type == Value::Type::integer && reply.integer == 0)
+    throw NoResponders(fmt::format(
+        "nobody received the message: redis counted 0 subscribers of channel '{}' (pub/sub "
+        "keeps nothing)",
+        destination));
 }
 
 Task<void> RedisTransport::publish(OutgoingMessage message) {
   if (!open_) throw BrokerNotRunning("the redis broker is not running: start it first");
   std::string payload;
-  Headers headers = message.wire_headers();
-  if (!message.message_id.empty()) headers.set(headers::message_id, message.message_id);
-  envelope::encode(payload, message.body, headers);
+  envelope::encode(payload, message);
   TargetOptions target;
   if (auto* t = static_cast<const TargetOptions*>(message.native.get())) target = *t;
   std::vector<std::string> args;
@@ -968,7 +1018,8 @@ Task<void> RedisTransport::publish(OutgoingMessage message) {
   }
   auto timeout =
       message.timeout.count() > 0 ? message.timeout : broker_->settings().publish_timeout;
-  return send_publish(std::move(args), timeout, message.destination);
+  return send_publish(std::move(args), timeout, message.destination,
+                      target.kind == Source::channel && message.require_receiver);
 }
 
 Task<void> RedisTransport::publish_batch(std::vector<OutgoingMessage> messages) {
@@ -985,15 +1036,13 @@ Task<void> RedisTransport::publish_batch(std::vector<OutgoingMessage> messages) 
   // A list takes the whole batch in one RPUSH: atomic and in order.
   std::vector<std::string> args{"RPUSH", messages.front().destination};
   for (auto& m : messages) {
-    Headers headers = m.wire_headers();
-    if (!m.message_id.empty()) headers.set(headers::message_id, m.message_id);
     std::string payload;
-    envelope::encode(payload, m.body, headers);
+    envelope::encode(payload, m);
     args.push_back(std::move(payload));
   }
   auto timeout = messages.front().timeout.count() > 0 ? messages.front().timeout
                                                       : broker_->settings().publish_timeout;
-  return send_publish(std::move(args), timeout, messages.front().destination);
+  return send_publish(std::move(args), timeout, messages.front().destination, false);
 }
 
 Task<MessagePtr> RedisTransport::request(OutgoingMessage message,
@@ -1005,6 +1054,8 @@ Task<MessagePtr> RedisTransport::request(OutgoingMessage message,
         const std::string destination = m.destination;
         auto pending = replies.add(key);
         m.reply_to = self->reply_channel_;
+        // A request whose PUBLISH reached nobody gets no answer: fail now, not at the timeout.
+        m.require_receiver = true;
         std::exception_ptr error;
         MessagePtr reply;
         try {
@@ -1054,6 +1105,32 @@ void RedisTransport::close() {
   if (!background_.wait(std::chrono::seconds(5),
                         [this] { broker_->impl().runtime.cancel_timers(); }))
     logger().warning("redis: {} background loop(s) did not stop in time", background_.running());
+  // Lists: what was popped and not handled goes back; streams: say what stays pending.
+  for (auto& c : consumers_) {
+    if (c->options.source == Source::list) {
+      std::promise<void> returned;
+      boost::asio::post(io(), [this, c = c.get(), &returned] {
+        detail::spawn(return_to_list(c), [&returned](std::exception_ptr) { returned.set_value(); });
+      });
+      returned.get_future().wait_for(std::chrono::seconds(5));
+    } else if (c->options.source == Source::stream &&
+               (c->left_unread += c->core->take_queued().size()) > 0) {
+      const auto& so = c->options.stream;
+      if (so.group.empty()) {
+        logger().info(
+            "redis stream '{}': {} entry(ies) read but not handled before stop; "
+            "without a group nothing keeps them for this consumer",
+            c->core->config().destination, c->left_unread.load());
+      } else {
+        logger().info(
+            "redis stream '{}': {} entry(ies) read but not handled before stop stay "
+            "pending in group '{}' and are delivered again when consumer '{}' "
+            "restarts{}",
+            c->core->config().destination, c->left_unread.load(), so.group, c->consumer_name,
+            so.min_idle_time ? " (or claimed by another consumer after min_idle_time)" : "");
+      }
+    }
+  }
   // Connections are freed on the event loop, while it still runs.
   std::promise<void> done;
   boost::asio::post(io(), [this, &done] {

@@ -270,6 +270,12 @@ std::string encode(std::string_view body, const Headers& headers) {
   return out;
 }
 
+void encode(std::string& out, const OutgoingMessage& message) {
+  Headers headers = message.wire_headers();
+  if (!message.message_id.empty()) headers.set(faststream::headers::message_id, message.message_id);
+  encode(out, message.body, headers);
+}
+
 Parsed parse(std::string_view data) {
   if (data.size() >= 10 && data.substr(0, magic.size()) == magic && get16(data, 8) == version)
     return parse_binary(data);

@@ -38,6 +38,9 @@ class EnvelopeError : public std::runtime_error {
 // more than 65535 headers or when the header block would not fit the u32 body offset.
 void encode(std::string& out, std::string_view body, const Headers& headers);
 std::string encode(std::string_view body, const Headers& headers);
+// An outgoing message as FastStream 0.7.8 writes it: its wire headers (correlation_id,
+// content-type, reply_to, then the user's; message_id when one was given) and body.
+void encode(std::string& out, const OutgoingMessage& message);
 
 // The result of parse(). `body` is a view: into parse()'s input for the binary and raw
 // formats (keep the input alive), into `storage` for the JSON envelope (whose "data" text had

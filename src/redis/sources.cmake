@@ -3,6 +3,7 @@ set(FASTSTREAM_REDIS_SOURCES
   redis/envelope.cpp
   redis/url.cpp
   redis/channel_pattern.cpp
+  redis/routes.cpp
   redis/connection.cpp
   redis/broker.cpp
   redis/testing.cpp)

@@ -40,12 +40,6 @@ class TestMessage final : public Message {
   void on_settle(Settlement, const NackOptions&) override {}  // nothing behind it
 };
 
-const SubscriberOptions& options_of(const SubscriberConfig& config) {
-  static const SubscriberOptions defaults;
-  auto* native = static_cast<const NativeSubscriber*>(config.native.get());
-  return native ? native->options : defaults;
-}
-
 class RedisTestTransport final : public Transport {
  public:
   std::string protocol() const override { return "redis"; }
@@ -56,13 +50,16 @@ class RedisTestTransport final : public Transport {
     return {url_.public_host(), "redis", "", url_.db ? "/" + std::to_string(url_.db) : "", ""};
   }
   void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
-  const SubscriberCore* find_subscriber(const BrokerCore& broker,
-                                        std::string_view destination) const override {
-    for (const auto& s : broker.subscribers())
-      if (matches(*s, Source::channel, destination, nullptr) ||
-          s->config().destination == destination)
-        return s.get();
-    return nullptr;
+  std::vector<SourceKind> source_kinds() const override { return redis::source_kinds(); }
+  std::string source_kind(const SubscriberConfig& config) const override {
+    return std::string(to_string(options_of(config).source));
+  }
+  std::vector<SourceRoute> routes_to(const BrokerCore& broker,
+                                     std::string_view destination) const override {
+    return source_routes(broker, destination);
+  }
+  PublisherTarget target_of_kind(std::string_view kind, std::string destination) const override {
+    return redis::target_of_kind(kind, std::move(destination));
   }
 
   void start(BrokerCore& broker) override {
@@ -142,6 +139,9 @@ class RedisTestTransport final : public Transport {
     Source kind = Source::channel;
     if (auto* t = static_cast<const TargetOptions*>(message.native.get())) kind = t->kind;
     auto targets = self->route(kind, message.destination);
+    if (targets.empty() && kind == Source::channel && message.require_receiver)
+      throw NoResponders(fmt::format("nobody received the message: no subscriber of channel '{}'",
+                                     message.destination));
     std::exception_ptr first_error;
     for (std::size_t i = 0; i < targets.size(); ++i) {
       OutgoingMessage copy = message;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <coroutine>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,15 @@ struct NativeSubscriber {
 
 class RedisTransport;
 
+// Routing shared by the transport and TestBroker's (routes.cpp).
+const SubscriberOptions& options_of(const SubscriberConfig& config);
+std::string_view to_string(Source source) noexcept;
+std::vector<SourceKind> source_kinds();
+PublisherTarget target_of_kind(std::string_view kind, std::string name);
+// Whether a subscriber reads the list, stream or channel `name` (channel patterns by glob).
+bool reads(const SubscriberConfig& config, std::string_view name);
+std::vector<SourceRoute> source_routes(const BrokerCore& broker, std::string_view name);
+
 // Checks a subscriber's Redis options (throws ConfigError naming the destination).
 void validate_subscriber(const SubscriberConfig& config);
 
@@ -43,6 +53,11 @@ struct Consumer {
   std::mutex ack_mutex;
   std::vector<std::string> pending_acks;
   bool announced_ready = false;  // counted in the start-up latch
+  // Lists: popped entries the subscriber did not take (stopping); pushed back at close().
+  // Event loop only.
+  std::deque<MessagePtr> held;
+  // Streams: entries read but not handled by the stop (they stay pending); for the log.
+  std::atomic<std::size_t> left_unread{0};
 };
 
 class RedisTransport final : public Transport {
@@ -56,8 +71,17 @@ class RedisTransport final : public Transport {
   ServerSpec server_spec() const override;
   SpecBindings subscriber_bindings(const SubscriberConfig& config) const override;
   SpecBindings publisher_bindings(const PublisherTarget& target) const override;
-  const SubscriberCore* find_subscriber(const BrokerCore& broker,
-                                        std::string_view destination) const override;
+  std::vector<SourceKind> source_kinds() const override { return redis::source_kinds(); }
+  std::string source_kind(const SubscriberConfig& config) const override {
+    return std::string(to_string(options_of(config).source));
+  }
+  std::vector<SourceRoute> routes_to(const BrokerCore& broker,
+                                     std::string_view destination) const override {
+    return source_routes(broker, destination);
+  }
+  PublisherTarget target_of_kind(std::string_view kind, std::string destination) const override {
+    return redis::target_of_kind(kind, std::move(destination));
+  }
   void validate(const SubscriberConfig& config) const override;
 
   void start(BrokerCore& broker) override;
@@ -86,13 +110,14 @@ class RedisTransport final : public Transport {
   void on_channel_message(Consumer* consumer, redisReply* reply);
   void on_reply_message(redisReply* reply);
   Task<void> list_loop(Consumer* consumer);
+  Task<void> return_to_list(Consumer* consumer);
   Task<void> stream_loop(Consumer* consumer);
   Task<void> claim_loop(Consumer* consumer);
   Task<void> lease_loop(Consumer* consumer);
   Task<void> wait_for_room(Consumer* consumer);
   Task<void> wait_connected(std::chrono::milliseconds timeout);
   Task<void> send_publish(std::vector<std::string> args, std::chrono::milliseconds timeout,
-                          std::string destination);
+                          std::string destination, bool require_receiver);
   void spawn_loop(Task<void> loop, const char* what);
   std::chrono::milliseconds backoff(int attempt) const;
   void deliver(Consumer* consumer, MessagePtr message);

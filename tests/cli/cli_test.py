@@ -38,6 +38,13 @@ check("--help lists the commands",
 r = run("publish", "--help")
 check("publish --help explains --rpc and the arguments",
       r.returncode == 0 and "--rpc" in r.stdout and "destination" in r.stdout, r.stdout)
+FOOTER = "Without a command, runs the service"
+root_help = run("--help").stdout
+sub_helps = {args: run(*args, "--help").stdout for args in
+             (("publish",), ("docs",), ("docs", "gen"), ("docs", "serve"), ("run",))}
+check("the footer about the default command is under the service's --help only",
+      FOOTER in root_help and not any(FOOTER in h for h in sub_helps.values()),
+      "\n".join(f"{a}: {FOOTER in h}" for a, h in sub_helps.items()))
 
 # Errors: one line, with what to do
 r = run("--bogus")
@@ -65,6 +72,19 @@ r = run("publish", "orders", VALID)
 check("publish delivers through the in-process subscribers (receipt printed)",
       r.returncode == 0 and "receipt order=C-1 accepted=true total=6.00" in r.stdout,
       r.stdout + r.stderr)
+check("publish prints only its result: no broker lifecycle lines by default",
+      "broker started" not in r.stderr and "broker stopped" not in r.stderr, r.stderr)
+r = run("publish", "orders", VALID, "--log-level", "info")
+check("publish --log-level info shows the broker's lines",
+      r.returncode == 0 and "broker started" in r.stderr, r.stderr)
+r = run("publish", "nowhere", "{}")
+check("publish to a name no subscriber reads: exit 2, one line listing the subscribers",
+      r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+      and "no subscriber of this service reads 'nowhere'" in r.stderr and "'orders'" in r.stderr,
+      r.stderr)
+r = run("publish", "--list", "orders", VALID)
+check("a kind flag the broker does not have is refused (the memory broker has one kind)",
+      r.returncode == 2 and "--list" in r.stderr, r.stderr)
 r = run("publish", "orders", VALID, "--rpc", "--timeout", "5")
 reply = None
 for line in r.stdout.splitlines():  # the receipts handler prints to stdout as well

@@ -385,10 +385,11 @@ TEST(CodecDecode, Oversize) {
   DecodeOptions small;
   small.max_message_size = 16;
   const std::string body = R"({"sku":"abcdefgh","price":1})";
-  EXPECT_EQ(what_of<Item>(body, small), "Item: message of 28 bytes exceeds the limit of 16 bytes");
+  EXPECT_EQ(what_of<Item>(body, small),
+            "Item: message of 28 bytes exceeds max_message_size (16 bytes)");
   // checked before parsing: even garbage gets the size error
   EXPECT_EQ(only_error<Item>(std::string(17, '{'), small).message,
-            "message of 17 bytes exceeds the limit of 16 bytes");
+            "message of 17 bytes exceeds max_message_size (16 bytes)");
   small.max_message_size = 21;
   EXPECT_NO_THROW(decode_json<Item>(R"({"sku":"a","price":1})", small));
 }

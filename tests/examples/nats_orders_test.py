@@ -12,85 +12,18 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from servers import Checks, http_json, nats_server, receive_addresses, wait_until  # noqa: E402
 
 BIN = sys.argv[1]
-failures = []
-
-
-def check(name, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + name, flush=True)
-    if not condition:
-        failures.append(name)
-        print("     " + str(detail).replace("\n", "\n     "), flush=True)
-
-
-def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    return predicate()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_json(port, path):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-        return json.load(r)
-
-
-@contextlib.contextmanager
-def nats_server(tmp):
-    """JetStream on free ports, ready when /healthz says so and the client port greets with
-    this server's name (not another's that took the port); stops only its own pid."""
-    exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
-    for _ in range(5):
-        port, http = free_port(), free_port()
-        name = f"nats-orders-test-{port}"
-        proc = subprocess.Popen([exe, "--addr", "127.0.0.1", "--port", str(port), "--http_port",
-                                 str(http), "--jetstream", "--store_dir", f"{tmp}/js",
-                                 "--server_name", name, "--log", f"{tmp}/nats.log"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def ready():
-            with contextlib.suppress(OSError, ValueError):
-                if http_json(http, "/healthz?js-enabled-only=true").get("status") != "ok":
-                    return False
-                with socket.create_connection(("127.0.0.1", port), 1) as s:
-                    return f'"server_name":"{name}"' in s.makefile("rb").readline().decode()
-            return False
-
-        if wait_until(lambda: proc.poll() is not None or ready()) and proc.poll() is None:
-            break
-        proc.kill()
-        proc.wait()
-    else:
-        log = f"{tmp}/nats.log"
-        sys.exit("nats-server did not start: " + (open(log).read()[-2000:] if os.path.exists(log) else ""))
-    try:
-        yield port, http
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+check = Checks()
 
 
 class Observer:
@@ -156,6 +89,22 @@ def consumer_state(http):
     return 0, None
 
 
+# What the test sends to each receive channel of the document (a subject for the
+# address's placeholder or wildcard, the kind of source), and the line the service prints or
+# logs once it processed it. A channel the document gains without an entry here fails.
+def payloads():
+    return {
+        "shop.orders.*": (["--jetstream", "shop.orders.mail", order("P-1", ("TEA-1", 1, 2))],
+                          "billing order P-1 for test"),
+        "shop.orders.{channel}": (["--core", "shop.orders.kiosk", order("P-2", ("TEA-1", 1, 2))],
+                                  "board order=P-2 channel=kiosk items=1"),
+        "shop.receipts": (["shop.receipts",
+                           json.dumps({"order_id": "P-3", "accepted": True, "total": 1.0})],
+                          "receipt order=P-3 accepted=true total=1.00"),
+        "shop.quote": (["shop.quote", order("P-4", ("TEA-1", 1, 2))], "quote order=P-4"),
+    }
+
+
 with tempfile.TemporaryDirectory() as tmp, nats_server(tmp) as (port, http):
     url = f"nats://127.0.0.1:{port}"
     out_path, err_path = f"{tmp}/service.out", f"{tmp}/service.err"
@@ -174,9 +123,15 @@ with tempfile.TemporaryDirectory() as tmp, nats_server(tmp) as (port, http):
             sys.exit(1)
         observer = Observer(port, ["shop.receipts", "shop.notices"])
 
+        # The stream's subjects are core subjects too: without a flag the name is ambiguous.
+        amb = publish(url, "shop.orders.web", order("A-0", ("TEA-1", 2, 3)))
+        check("a subject read by a JetStream and a core subscriber: exit 2, both named, flags "
+              "offered", amb.returncode == 2 and "'shop.orders.*' (jetstream)" in amb.stderr
+              and "'shop.orders.{channel}' (core)" in amb.stderr and "--jetstream" in amb.stderr
+              and "--core" in amb.stderr, amb.stderr)
         # Two orders through the stream: one accepted, one over the auto-accept limit.
-        a = publish(url, "shop.orders.web", order("A-1", ("TEA-1", 2, 3)))
-        b = publish(url, "shop.orders.store",
+        a = publish(url, "--jetstream", "shop.orders.web", order("A-1", ("TEA-1", 2, 3)))
+        b = publish(url, "--jetstream", "shop.orders.store",
                     order("B-2", ("TVS-1", 1, 1499.5), ("CAB-2", 2, 0.25)))
         check("publish sends both orders (exit 0)", a.returncode == b.returncode == 0,
               a.stderr + b.stderr)
@@ -224,12 +179,42 @@ with tempfile.TemporaryDirectory() as tmp, nats_server(tmp) as (port, http):
         check("the service answered the quote",
               wait_until(lambda: "quote order=Q-3" in read(out_path)), read(out_path))
 
-        bad = publish(url, "shop.orders.web", '{"id": "", "customer": "x", "items": []}')
+        bad = publish(url, "--jetstream", "shop.orders.web",
+                      '{"id": "", "customer": "x", "items": []}')
         check("publish refuses an invalid order against the model, naming the fields (exit 1)",
               bad.returncode == 1 and "invalid message for subscriber 'shop.orders.*'" in bad.stderr
               and "id: " in bad.stderr and "items: " in bad.stderr, bad.stderr)
         check("nothing invalid reached the stream", consumer_state(http)[0] == 2,
               consumer_state(http))
+
+        # Every receive channel of the service's own document, through its own publish.
+        doc = json.loads(subprocess.run([BIN, "docs", "gen"], capture_output=True, text=True,
+                                        check=True).stdout)
+        addresses = receive_addresses(doc)
+        check("the AsyncAPI document's receive channels are all known to this test",
+              sorted(addresses) == sorted(payloads()), addresses)
+        for address in addresses:
+            args, line = payloads().get(address, (["?", "{}"], "?"))
+            r = publish(url, *args)
+            check(f"publish {' '.join(args[:-1])}: exit 0", r.returncode == 0,
+                  r.stdout + r.stderr)
+            check(f"... processed by the running service ({line!r})",
+                  wait_until(lambda: line in read(out_path) + read(err_path)),
+                  read(out_path) + read(err_path))
+
+        # What provably reaches nobody is an error.
+        r = publish(url, "--core", "shop.nowhere", "{}")
+        check("a core publish no subscription matches: exit 1, one line (no responders)",
+              r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and
+              "no subscriber on NATS subject 'shop.nowhere'" in r.stderr, r.stderr)
+        r = publish(url, "--jetstream", "shop.nowhere", "{}")
+        check("a JetStream publish no stream stores: exit 1, one line",
+              r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and
+              "no JetStream stream stores subject 'shop.nowhere'" in r.stderr, r.stderr)
+        r = publish(url, "shop.nowhere", "{}")
+        check("a subject no subscriber reads, without a flag: exit 2 listing the subscribers",
+              r.returncode == 2 and "no subscriber of this service reads 'shop.nowhere'" in
+              r.stderr and "'shop.quote' (core)" in r.stderr, r.stderr)
 
         # A graceful stop on SIGTERM, exit code 0.
         service.send_signal(signal.SIGTERM)
@@ -243,9 +228,11 @@ with tempfile.TemporaryDirectory() as tmp, nats_server(tmp) as (port, http):
               f"exit {code}\n{log}")
         check("the service logged no error",
               not re.search(r"^\S+ \S+ (error|critical) ", log, re.M), log)
-        _, billing = consumer_state(http)
-        check("the durable consumer and its position outlive the service",
-              billing and billing["ack_floor"]["stream_seq"] == 2, billing)
+        stored, billing = consumer_state(http)
+        check("the durable consumer and its position outlive the service (all 4 stored orders "
+              "acked: 2 + one per stream subject above, the core publish to a stream subject "
+              "included)", stored == 4 and billing and billing["ack_floor"]["stream_seq"] == 4,
+              (stored, billing))
     finally:
         if observer:
             observer.close()
@@ -254,7 +241,5 @@ with tempfile.TemporaryDirectory() as tmp, nats_server(tmp) as (port, http):
             service.wait()
         print("--- service stdout\n" + read(out_path) + "--- service stderr\n" + read(err_path))
 
-if failures:
-    print(f"{len(failures)} check(s) failed: {failures}")
-    sys.exit(1)
-print("ok: nats_orders ran against nats-server, answered, and stopped gracefully")
+check.finish("ok: nats_orders ran against nats-server, answered every channel of its document, "
+             "refused what reaches nobody, and stopped gracefully")

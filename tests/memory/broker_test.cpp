@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -144,6 +145,58 @@ TEST(MemoryBroker, PublishToADestinationWithoutSubscribersDeliversNothing) {
   broker.stop();
   EXPECT_EQ(seen, 1);
   EXPECT_EQ(sub.stats().received, 1u);
+}
+
+// Records why the handler's chain failed (the text the failure log line carries).
+class FailureRecorder : public faststream::Middleware {
+ public:
+  Task<void> on_consume(faststream::Context&, faststream::ConsumeNext next) override {
+    try {
+      co_await next();
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mutex);
+      reasons.emplace_back(e.what());
+      throw;
+    }
+  }
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mutex);
+    return reasons;
+  }
+
+ private:
+  std::mutex mutex;
+  std::vector<std::string> reasons;
+};
+
+TEST(MemoryBroker, MaxMessageSizeIsABrokerSettingNamedInTheRejection) {
+  auto settings = silent();
+  settings.max_message_size = 64;
+  Broker broker("memory://", settings);
+  auto recorder = std::make_shared<FailureRecorder>();
+  std::atomic<int> handled{0};
+  auto sub = broker.subscriber("docs");
+  sub.middleware(recorder).handle([&handled](const std::string&) { ++handled; });
+  // A subscriber's own decode options win over the broker's setting.
+  faststream::DecodeOptions roomy;
+  roomy.max_message_size = 1000;
+  std::atomic<int> roomy_handled{0};
+  broker.subscriber("big-docs").decode_options(roomy).handle([&roomy_handled](const std::string&) {
+    ++roomy_handled;
+  });
+  broker.start();
+  broker.publish(std::string(100, 'x'), "docs").get();
+  broker.publish(std::string(64, 'y'), "docs").get();
+  broker.publish(std::string(100, 'z'), "big-docs").get();
+  ASSERT_TRUE(eventually([&] { return sub.stats().failed == 1 && handled == 1; }));
+  ASSERT_TRUE(eventually([&] { return roomy_handled == 1; }));
+  broker.stop();
+  auto reasons = recorder->seen();
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_NE(reasons[0].find("message of 100 bytes exceeds max_message_size (64 bytes)"),
+            std::string::npos)
+      << reasons[0];
+  EXPECT_EQ(sub.stats().rejected, 1u);
 }
 
 TEST(MemoryBroker, PublishNeedsARunningBroker) {

@@ -145,6 +145,30 @@ TEST(RedisEnvelopeInterop, EncodesTheSameBytesAsFastStream) {
   EXPECT_EQ(to_hex(encode("", Headers{{"correlation_id", "cid-4"}, {"k", ""}})), kPyEmptyBody);
 }
 
+// The publish path: an OutgoingMessage with the user's headers set before the standard
+// fields is written in FastStream's header order, the same bytes FastStream wrote.
+TEST(RedisEnvelopeInterop, OutgoingMessagesAreWrittenInFastStreamsHeaderOrder) {
+  faststream::OutgoingMessage reply;
+  reply.body = "hello";
+  reply.headers = Headers{{"x-tenant", "acme"}, {"retry", "3"}};
+  reply.content_type = "text/plain";
+  reply.correlation_id = "c0ffee00-0000-4000-8000-000000000002";
+  reply.reply_to = "replies";
+  std::string out;
+  encode(out, reply);
+  EXPECT_EQ(to_hex(out), kPyTextReplyUserHeaders);
+
+  faststream::OutgoingMessage model;
+  model.body = R"({"id": "o-1", "amount": 2.5})";
+  model.content_type = "application/json";
+  model.correlation_id = "c0ffee00-0000-4000-8000-000000000001";
+  // A stale copy of a standard header among the user's is replaced by the field.
+  model.headers = Headers{{"content-type", "text/plain"}};
+  out.clear();
+  encode(out, model);
+  EXPECT_EQ(to_hex(out), kPyJsonModel);
+}
+
 TEST(RedisEnvelopeInterop, NonAsciiHeaderFromFastStreamReadsAsFastStreamReadsIt) {
   // The wrong (character) length cuts the value; the byte after it is a gap before the body.
   const std::string data = from_hex(kPyNonAsciiHeader);

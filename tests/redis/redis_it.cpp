@@ -111,11 +111,22 @@ TEST(RedisChannel, RequestIsAnsweredByTheHandler) {
   auto reply = broker.request(order("R-1", 1), rpc, options).get();
   EXPECT_EQ(reply.correlation_id(), "rpc-7");
   EXPECT_EQ(reply.decode<Receipt>().order_id, "R-1");
+  // PUBLISH says how many received it: a request nobody received fails at once.
+  faststream::RequestOptions long_wait;
+  long_wait.timeout = 30s;
+  EXPECT_THROW(broker.request(order("R-2", 1), unique("nobody"), long_wait).get(),
+               faststream::NoResponders);
+  // Received by a subscriber that never answers: the timeout.
+  const auto silent_rpc = unique("silent");
+  broker.stop();
+  redis::Broker second(server.url(), quiet());
+  second.subscriber(silent_rpc).no_reply().handle([](const Order&) {});
+  second.start();
   faststream::RequestOptions short_wait;
   short_wait.timeout = 200ms;
-  EXPECT_THROW(broker.request(order("R-2", 1), unique("nobody"), short_wait).get(),
+  EXPECT_THROW(second.request(order("R-3", 1), silent_rpc, short_wait).get(),
                faststream::RequestTimeout);
-  broker.stop();
+  second.stop();
 }
 
 TEST(RedisList, EntriesAreConsumedOnceAcrossCompetingSubscribers) {

@@ -22,14 +22,25 @@ struct Bytes {
   friend bool operator==(const Bytes&, const Bytes&) = default;
 };
 
+/// The largest body a subscriber decodes unless told otherwise (BrokerSettings).
+inline constexpr std::size_t kDefaultMaxMessageSize = std::size_t{64} << 20;
+
 struct DecodeOptions {
-  /// Checked before parsing; larger bodies are rejected.
-  std::size_t max_message_size = std::size_t{1} << 20;
+  /// Checked before parsing; larger bodies are rejected. 0: the broker's
+  /// BrokerSettings::max_message_size (kDefaultMaxMessageSize outside a broker).
+  std::size_t max_message_size = 0;
   /// OR-ed with the model's own model().forbid_unknown_fields(); applies to every nested model.
   bool forbid_unknown_fields = false;
   /// Deeper JSON nesting is rejected before decoding (no recursion beyond this depth).
   std::size_t max_depth = 128;
 };
+
+/// The size limit `options` sets (its own, else the default).
+inline std::size_t max_message_size_of(const DecodeOptions& options) noexcept {
+  return options.max_message_size ? options.max_message_size : kDefaultMaxMessageSize;
+}
+/// "message of 28 bytes exceeds max_message_size (16 bytes)"
+std::string oversize_text(std::size_t size, std::size_t limit);
 
 /// One validation failure. path: "items[2].price", "" for the root value.
 struct FieldError {
