@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from servers import Checks, http_json, nats_server, receive_addresses, wait_until  # noqa: E402
@@ -57,9 +58,20 @@ class Observer:
                     data = self.reader.read(total + 2)[:total]
                     headers = dict(h.split(": ", 1) for h in
                                    data[:header_len].decode().split("\r\n")[1:] if ": " in h)
+                    payload = data[header_len:]
+                    try:
+                        body = json.loads(payload)
+                    except ValueError:
+                        body = payload  # e.g. an empty answer
                     with self.lock:
-                        self.messages.append((parts[1].decode(), headers,
-                                              json.loads(data[header_len:])))
+                        self.messages.append((parts[1].decode(), headers, body))
+
+    def publish_with_reply(self, subject, body, inbox):
+        """A JetStream publish by hand, as every client does it: the stream's PubAck comes back
+        on the reply subject (`inbox`), which this client subscribes to first."""
+        data = body.encode()
+        self.sock.sendall(f"SUB {inbox} 99\r\nPUB {subject} {inbox} {len(data)}\r\n".encode() +
+                          data + b"\r\n")
 
     def on(self, subject):
         with self.lock:
@@ -187,6 +199,19 @@ with tempfile.TemporaryDirectory() as tmp, nats_server(tmp) as (port, http):
         check("nothing invalid reached the stream", consumer_state(http)[0] == 2,
               consumer_state(http))
 
+        # A JetStream publish from another client (as Python FastStream's publish(...,
+        # stream=...)): the only answer on its reply inbox is the stream's PubAck — the core
+        # subscriber on the stream's subjects sees the inbox too, and must not answer there.
+        observer.publish_with_reply("shop.orders.phone", order("J-1", ("TEA-1", 1, 2)),
+                                    "_INBOX.observer.j1")
+        check("another client's JetStream publish is billed by the service",
+              wait_until(lambda: "billing order J-1" in read(err_path)), read(err_path))
+        time.sleep(0.3)  # room for a wrong, late answer
+        answers = observer.on("_INBOX.observer.j1")
+        check("its reply inbox gets exactly the stream's PubAck, no empty answer from the core "
+              "subscriber (no_reply)", len(answers) == 1 and isinstance(answers[0][1], dict) and
+              answers[0][1].get("stream") == "ORDERS", answers)
+
         # Every receive channel of the service's own document, through its own publish.
         doc = json.loads(subprocess.run([BIN, "docs", "gen"], capture_output=True, text=True,
                                         check=True).stdout)
@@ -229,9 +254,10 @@ with tempfile.TemporaryDirectory() as tmp, nats_server(tmp) as (port, http):
         check("the service logged no error",
               not re.search(r"^\S+ \S+ (error|critical) ", log, re.M), log)
         stored, billing = consumer_state(http)
-        check("the durable consumer and its position outlive the service (all 4 stored orders "
-              "acked: 2 + one per stream subject above, the core publish to a stream subject "
-              "included)", stored == 4 and billing and billing["ack_floor"]["stream_seq"] == 4,
+        check("the durable consumer and its position outlive the service (all 5 stored orders "
+              "acked: 2, another client's, and one per stream subject of the document, the core "
+              "publish to a stream subject included)",
+              stored == 5 and billing and billing["ack_floor"]["stream_seq"] == 5,
               (stored, billing))
     finally:
         if observer:
