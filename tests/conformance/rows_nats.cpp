@@ -13,8 +13,7 @@ namespace conformance {
 namespace {
 
 fs_test::NatsServer& server() {
-  static fs_test::NatsServer instance;
-  return instance;
+  return fs_test::shared_nats_server();
 }
 
 class NatsFixture final : public Fixture {

@@ -11,8 +11,7 @@ namespace conformance {
 namespace {
 
 fs_test::RedisServer& server() {
-  static fs_test::RedisServer instance;
-  return instance;
+  return fs_test::shared_redis_server();
 }
 
 class RedisFixture final : public Fixture {

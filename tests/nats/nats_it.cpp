@@ -29,9 +29,10 @@ namespace nats = faststream::nats;
 
 namespace {
 
+// The run's shared server (a CTest fixture); tests that stop, restart or configure a
+// server start a NatsServer of their own.
 NatsServer& shared_server() {
-  static NatsServer server;
-  return server;
+  return fs_test::shared_nats_server();
 }
 
 std::string unique(const std::string& base) {

@@ -18,9 +18,11 @@ using faststream::testing::TestBroker;
 
 namespace {
 
-fs_test::NatsServer& server() {
-  static fs_test::NatsServer instance;
-  return instance;
+// The run's shared server when the test runs against the real broker; in memory nothing
+// connects, so no server is started for it.
+std::string server_url() {
+  if (!faststream::testing::real_broker_requested()) return "nats://127.0.0.1:4222";
+  return fs_test::shared_nats_server().url();
 }
 
 std::string unique(const std::string& base) {
@@ -35,7 +37,7 @@ Order order(std::string id) {
 }  // namespace
 
 TEST(NatsTestBroker, StarIsOneTokenAndTailIsTheRest) {
-  nats::Broker broker(server().url(), quiet());
+  nats::Broker broker(server_url(), quiet());
   const auto ns = unique("tb");
   broker.subscriber(ns + ".orders").handle([](const Order&) {});
   broker.subscriber(ns + ".logs.*").handle([](const std::string&) {});
@@ -60,7 +62,7 @@ TEST(NatsTestBroker, StarIsOneTokenAndTailIsTheRest) {
 }
 
 TEST(NatsTestBroker, QueueGroupMembersAndDurablesShare) {
-  nats::Broker broker(server().url(), quiet());
+  nats::Broker broker(server_url(), quiet());
   const auto jobs = unique("jobs"), events = unique("events"), stream = unique("TB");
   broker.subscriber(jobs, {.queue = "w"}).handle([](const Order&) {});
   broker.subscriber(jobs, {.queue = "w"}).handle([](const Order&) {});
@@ -86,7 +88,7 @@ TEST(NatsTestBroker, QueueGroupMembersAndDurablesShare) {
 }
 
 TEST(NatsTestBroker, AStreamStoresOnlyItsSubjects) {
-  nats::Broker broker(server().url(), quiet());
+  nats::Broker broker(server_url(), quiet());
   const auto base = unique("filtered");
   nats::Stream s{
       .name = unique("FILTER"), .subjects = {base + ".>"}, .storage = nats::Storage::memory};
@@ -103,7 +105,7 @@ TEST(NatsTestBroker, AStreamStoresOnlyItsSubjects) {
 }
 
 TEST(NatsTestBroker, HandlerErrorsReachTheTest) {
-  nats::Broker broker(server().url(), quiet(faststream::LogLevel::off));
+  nats::Broker broker(server_url(), quiet(faststream::LogLevel::off));
   const auto subject = unique("fail");
   broker.subscriber(subject).handle([](const Order& o) {
     if (o.id == "boom") throw std::runtime_error("handler exploded");
@@ -119,7 +121,7 @@ TEST(NatsTestBroker, HandlerErrorsReachTheTest) {
 }
 
 TEST(NatsTestBroker, RequestsGetRepliesAndNobodyMeansNoResponders) {
-  nats::Broker broker(server().url(), quiet());
+  nats::Broker broker(server_url(), quiet());
   const auto rpc = unique("rpc");
   broker.subscriber(rpc).handle([](const Order& o) -> Receipt { return {o.id, true}; });
   TestBroker tb{broker};

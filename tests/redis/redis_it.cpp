@@ -24,9 +24,10 @@ namespace redis = faststream::redis;
 namespace {
 
 // One server for the tests that do not restart it; every test uses its own key names.
+// The run's shared server (a CTest fixture); tests that stop, restart or configure a
+// server start a RedisServer of their own.
 RedisServer& shared_server() {
-  static RedisServer server;
-  return server;
+  return fs_test::shared_redis_server();
 }
 
 std::string unique(const std::string& base) {

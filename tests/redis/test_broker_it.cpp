@@ -20,9 +20,11 @@ using faststream::testing::TestBroker;
 
 namespace {
 
-fs_test::RedisServer& server() {
-  static fs_test::RedisServer instance;
-  return instance;
+// The run's shared server when the test runs against the real broker; in memory nothing
+// connects, so no server is started for it.
+std::string server_url() {
+  if (!faststream::testing::real_broker_requested()) return "redis://127.0.0.1:6379";
+  return fs_test::shared_redis_server().url();
 }
 
 std::string unique(const std::string& base) {
@@ -36,7 +38,7 @@ Order order(std::string id) {
 }  // namespace
 
 TEST(RedisTestBroker, ChannelsRouteExactlyAndByPattern) {
-  redis::Broker broker(server().url(), quiet());
+  redis::Broker broker(server_url(), quiet());
   const auto ns = unique("tb");
   broker.subscriber(ns + ".orders").handle([](const Order&) {});
   broker.subscriber(ns + ".logs.*").handle([](const std::string&) {});
@@ -57,7 +59,7 @@ TEST(RedisTestBroker, ChannelsRouteExactlyAndByPattern) {
 }
 
 TEST(RedisTestBroker, ListSubscribersCompeteAndStreamGroupsShare) {
-  redis::Broker broker(server().url(), quiet());
+  redis::Broker broker(server_url(), quiet());
   const auto jobs = unique("jobs"), events = unique("events");
   broker.subscriber(jobs, redis::list()).title("w1").handle([](const Order&) {});
   broker.subscriber(jobs, redis::list()).title("w2").handle([](const Order&) {});
@@ -82,7 +84,7 @@ TEST(RedisTestBroker, ListSubscribersCompeteAndStreamGroupsShare) {
 }
 
 TEST(RedisTestBroker, HandlerErrorsReachTheTest) {
-  redis::Broker broker(server().url(), quiet(faststream::LogLevel::off));
+  redis::Broker broker(server_url(), quiet(faststream::LogLevel::off));
   const auto ch = unique("fail");
   broker.subscriber(ch).handle([](const Order& o) {
     if (o.id == "boom") throw std::runtime_error("handler exploded");
@@ -101,7 +103,7 @@ TEST(RedisTestBroker, HandlerErrorsReachTheTest) {
 }
 
 TEST(RedisTestBroker, RequestsGetReplies) {
-  redis::Broker broker(server().url(), quiet());
+  redis::Broker broker(server_url(), quiet());
   const auto rpc = unique("rpc");
   broker.subscriber(rpc).handle([](const Order& o) -> Receipt { return {o.id, true}; });
   TestBroker tb{broker};

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "support/ports.hpp"
+#include "support/shared_server.hpp"
 
 namespace fs_test {
 
@@ -50,7 +52,11 @@ class NatsServer {
     std::filesystem::remove_all(dir_, ignored);
     throw std::runtime_error("nats-server did not start: " + said);
   }
+  // The run's shared server (not this object's to stop or remove).
+  explicit NatsServer(const SharedServerInfo& shared)
+      : dir_(shared.dir), port_(shared.port), monitor_port_(shared.monitor_port), owned_(false) {}
   ~NatsServer() {
+    if (!owned_) return;
     stop();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -61,7 +67,7 @@ class NatsServer {
   int port() const noexcept { return port_; }
   int monitor_port() const noexcept { return monitor_port_; }
   const std::string& dir() const noexcept { return dir_; }  // nats.log, nats.out, js/
-  bool running() const noexcept { return pid_ > 0; }
+  bool running() const noexcept { return !owned_ || pid_ > 0; }
   std::string url(const std::string& userinfo = "") const {
     return "nats://" + (userinfo.empty() ? "" : userinfo + "@") +
            "127.0.0.1:" + std::to_string(port_);
@@ -69,6 +75,7 @@ class NatsServer {
 
   // SIGTERM (a clean shutdown that flushes JetStream), SIGKILL if it takes over 10 s.
   void stop() {
+    if (!owned_) throw std::logic_error("the run's shared nats-server is not a test's to stop");
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
     int status = 0;
@@ -85,6 +92,7 @@ class NatsServer {
   }
   // Starts again on the same ports and directory (the old sockets may linger a moment).
   void start() {
+    if (!owned_) throw std::logic_error("the run's shared nats-server is not a test's to start");
     if (pid_ > 0) return;
     for (int attempt = 0; attempt < 50; ++attempt) {
       if (start_process()) return;
@@ -218,6 +226,17 @@ class NatsServer {
   int port_ = 0;
   int monitor_port_ = 0;
   pid_t pid_ = -1;
+  bool owned_ = true;
 };
+
+// The test run's nats-server (the CTest fixture's), else one of this process's own; for
+// tests that neither stop nor reconfigure it (those start a NatsServer of their own).
+inline NatsServer& shared_nats_server() {
+  static const auto server = [] {
+    auto shared = shared_server_info("nats");
+    return shared ? std::make_unique<NatsServer>(*shared) : std::make_unique<NatsServer>();
+  }();
+  return *server;
+}
 
 }  // namespace fs_test

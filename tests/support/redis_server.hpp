@@ -14,12 +14,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/ports.hpp"
+#include "support/shared_server.hpp"
 
 namespace fs_test {
 
@@ -35,7 +37,11 @@ class RedisServer {
     }
     throw std::runtime_error("redis-server did not start (see " + dir_ + "/redis.log)");
   }
+  // The run's shared server (not this object's to stop or remove).
+  explicit RedisServer(const SharedServerInfo& shared)
+      : dir_(shared.dir), port_(shared.port), owned_(false) {}
   ~RedisServer() {
+    if (!owned_) return;
     stop();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -50,6 +56,7 @@ class RedisServer {
   }
 
   void stop() {
+    if (!owned_) throw std::logic_error("the run's shared redis-server is not a test's to stop");
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
     int status = 0;
@@ -58,6 +65,7 @@ class RedisServer {
   }
   // Starts again on the same port and directory.
   void start() {
+    if (!owned_) throw std::logic_error("the run's shared redis-server is not a test's to start");
     if (pid_ > 0) return;
     for (int attempt = 0; attempt < 50; ++attempt) {
       if (start_process()) return;
@@ -161,6 +169,17 @@ class RedisServer {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  bool owned_ = true;
 };
+
+// The test run's redis-server (the CTest fixture's), else one of this process's own; for
+// tests that neither stop nor reconfigure it (those start a RedisServer of their own).
+inline RedisServer& shared_redis_server() {
+  static const auto server = [] {
+    auto shared = shared_server_info("redis");
+    return shared ? std::make_unique<RedisServer>(*shared) : std::make_unique<RedisServer>();
+  }();
+  return *server;
+}
 
 }  // namespace fs_test

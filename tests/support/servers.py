@@ -98,15 +98,17 @@ class Redis:
             self.sock.close()
 
 
-@contextlib.contextmanager
-def redis_server(directory, *extra_args):
-    """redis-server on a free port; yields (url, port). Ready when it answers PING."""
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", directory,
-                             *extra_args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+def launch_redis(directory, *extra_args, detach=False):
+    """Starts redis-server on a free port, files in `directory`; returns (process, port) once
+    it answers PING. `detach`: in a session of its own, outliving this process."""
+    for _ in range(5):
+        port = free_port()
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no", "--dir", directory,
+                                 "--logfile", f"{directory}/redis.log", *extra_args],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=detach)
+
         def pong():
             with contextlib.suppress(OSError, RuntimeError):
                 client = Redis(port)
@@ -116,8 +118,17 @@ def redis_server(directory, *extra_args):
                     client.close()
             return False
 
-        if not wait_until(lambda: proc.poll() is not None or pong()) or proc.poll() is not None:
-            sys.exit("redis-server did not start")
+        if wait_until(lambda: proc.poll() is not None or pong()) and proc.poll() is None:
+            return proc, port
+        stop_process(proc)
+    sys.exit("redis-server did not start (see " + directory + "/redis.log)")
+
+
+@contextlib.contextmanager
+def redis_server(directory, *extra_args):
+    """redis-server on a free port; yields (url, port); stops it (only its pid) after."""
+    proc, port = launch_redis(directory, *extra_args)
+    try:
         yield f"redis://127.0.0.1:{port}", port
     finally:
         stop_process(proc)
@@ -128,11 +139,10 @@ def http_json(port, path):
         return json.load(r)
 
 
-@contextlib.contextmanager
-def nats_server(directory):
-    """nats-server with JetStream on free ports; yields (client port, monitoring port). Ready
-    when /healthz says so and the client port greets with this server's name (not another's
-    that took the port)."""
+def launch_nats(directory, detach=False):
+    """Starts nats-server with JetStream on free ports, files in `directory`; returns
+    (process, client port, monitoring port) once /healthz says so and the client port greets
+    with this server's name (not another's that took the port)."""
     exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
     for _ in range(5):
         port, http = free_port(), free_port()
@@ -140,7 +150,8 @@ def nats_server(directory):
         proc = subprocess.Popen([exe, "--addr", "127.0.0.1", "--port", str(port), "--http_port",
                                  str(http), "--jetstream", "--store_dir", f"{directory}/js",
                                  "--server_name", name, "--log", f"{directory}/nats.log"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=detach)
 
         def ready():
             with contextlib.suppress(OSError, ValueError):
@@ -151,12 +162,18 @@ def nats_server(directory):
             return False
 
         if wait_until(lambda: proc.poll() is not None or ready()) and proc.poll() is None:
-            break
+            return proc, port, http
         stop_process(proc)
-    else:
-        log = f"{directory}/nats.log"
-        sys.exit("nats-server did not start: " +
-                 (open(log).read()[-2000:] if os.path.exists(log) else ""))
+    log = f"{directory}/nats.log"
+    sys.exit("nats-server did not start: " +
+             (open(log).read()[-2000:] if os.path.exists(log) else ""))
+
+
+@contextlib.contextmanager
+def nats_server(directory):
+    """nats-server with JetStream on free ports; yields (client port, monitoring port); stops
+    it (only its pid) after."""
+    proc, port, http = launch_nats(directory)
     try:
         yield port, http
     finally:
@@ -175,3 +192,55 @@ def receive_addresses(document):
         ref = ref.replace("~1", "/").replace("~0", "~")
         addresses.append(channels[ref]["address"])
     return addresses
+
+
+# --- The run's shared servers (CTest fixtures) ------------------------------------------------
+# `servers.py start KIND DIR` starts one server of KIND (redis, nats) for the whole test run,
+# detached, and writes DIR/KIND.env (port=, monitor_port=, pid=, dir=) for the tests to find
+# (tests/support/redis_server.hpp, nats_server.hpp); `servers.py stop KIND DIR` stops that pid
+# and removes its files. Tests that stop or restart a server start their own instead.
+
+def start_shared(kind, directory):
+    import shutil as _shutil
+    data = os.path.join(directory, kind)
+    _shutil.rmtree(data, ignore_errors=True)
+    os.makedirs(data)
+    if kind == "redis":
+        proc, port = launch_redis(data, detach=True)
+        monitor = 0
+    elif kind == "nats":
+        proc, port, monitor = launch_nats(data, detach=True)
+    else:
+        sys.exit(f"unknown server kind {kind!r} (redis or nats)")
+    env = os.path.join(directory, f"{kind}.env")
+    with open(env + ".tmp", "w") as f:
+        f.write(f"port={port}\nmonitor_port={monitor}\npid={proc.pid}\ndir={data}\n")
+    os.replace(env + ".tmp", env)  # readers never see half a file
+    print(f"{kind} server for this test run: pid {proc.pid}, port {port} ({env})")
+
+
+def stop_shared(kind, directory):
+    import shutil as _shutil
+    import signal as _signal
+    env = os.path.join(directory, f"{kind}.env")
+    if not os.path.exists(env):
+        print(f"no {kind} server to stop ({env} is missing)")
+        return
+    fields = dict(line.split("=", 1) for line in open(env).read().split("\n") if "=" in line)
+    os.remove(env)
+    pid = int(fields["pid"])
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, _signal.SIGTERM)
+        # Not our child (it was started by the setup test's process): poll until it is gone.
+        gone = wait_until(lambda: not os.path.exists(f"/proc/{pid}") or
+                          open(f"/proc/{pid}/stat").read().split()[2] == "Z", timeout=10)
+        if not gone:
+            os.kill(pid, _signal.SIGKILL)
+    _shutil.rmtree(fields.get("dir", ""), ignore_errors=True)
+    print(f"{kind} server pid {pid} stopped")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] not in ("start", "stop"):
+        sys.exit("usage: servers.py start|stop redis|nats DIR")
+    (start_shared if sys.argv[1] == "start" else stop_shared)(sys.argv[2], sys.argv[3])
