@@ -26,6 +26,9 @@ namespace faststream {
 namespace detail {
 struct SubscriberMetrics;
 }  // namespace detail
+namespace core {
+struct Internals;  // src/core only
+}  // namespace core
 
 // How the pipeline settles a message (FastStream 0.7 semantics, see docs/acknowledgement.md):
 //   ack_first        ack on receipt, before the handler runs (at-most-once)
@@ -125,9 +128,9 @@ class SubscriberCore {
   void finish();  // after the runtime stopped: release what is left
 
   struct Impl;
-  Impl& impl() noexcept { return *impl_; }
 
  private:
+  friend struct core::Internals;
   std::unique_ptr<Impl> impl_;
 };
 
@@ -308,10 +311,9 @@ class BrokerCore {
   Executor& workers();
 
   struct Impl;
-  Impl& impl() noexcept { return *impl_; }
-  const Impl& impl() const noexcept { return *impl_; }
 
  private:
+  friend struct core::Internals;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 #include <algorithm>
 
+#include "core/backend.hpp"
 #include "core/broker_impl.hpp"
 #include "faststream/exceptions.hpp"
 
@@ -304,8 +305,16 @@ PublisherTarget Transport::target_of_kind(std::string_view kind, std::string des
 }
 
 namespace core {
+boost::asio::io_context& event_loop_io(BrokerCore& broker) {
+  return Internals::of(broker).runtime.loop_io();
+}
+
+void cancel_timers(BrokerCore& broker) {
+  Internals::of(broker).runtime.cancel_timers();
+}
+
 Task<void> process_now(SubscriberCore& subscriber, MessagePtr message) {
-  auto& impl = subscriber.impl();
+  auto& impl = Internals::of(subscriber);
   impl.received.fetch_add(1, std::memory_order_relaxed);
   impl.in_flight.fetch_add(1, std::memory_order_relaxed);
   if (impl.config.batch) {

@@ -38,7 +38,10 @@ struct BrokerCore::Impl {
 }  // namespace faststream
 
 namespace faststream::core {
-// Runs one message through a subscriber right now on the calling coroutine (TestBroker's
-// inline delivery): the pipeline settles it and then rethrows the handler's error.
-Task<void> process_now(SubscriberCore& subscriber, MessagePtr message);
+// The core's own way to a broker's and a subscriber's state (their impl() is private).
+struct Internals {
+  static BrokerCore::Impl& of(BrokerCore& broker) noexcept { return *broker.impl_; }
+  static const BrokerCore::Impl& of(const BrokerCore& broker) noexcept { return *broker.impl_; }
+  static SubscriberCore::Impl& of(SubscriberCore& subscriber) noexcept { return *subscriber.impl_; }
+};
 }  // namespace faststream::core

@@ -88,7 +88,7 @@ std::string prometheus_text(const BrokerCore& broker, std::string_view app_name,
   Writer w(prefix, app_name, broker.transport().protocol());
   // Before the first start the subscribers may still be declared and their metrics created:
   // headers only.
-  const bool started = broker.impl().started_once.load();
+  const bool started = core::Internals::of(broker).started_once.load();
   std::vector<std::pair<std::string, const detail::SubscriberMetrics*>> subscribers;
   if (started)
     for (const auto& s : broker.subscribers())
@@ -129,7 +129,7 @@ std::string prometheus_text(const BrokerCore& broker, std::string_view app_name,
                fmt::format("{},exception_type=\"{}\"", labels, escaped(type)),
                static_cast<double>(n));
 
-  const auto* published = started ? broker.impl().publish_metrics.get() : nullptr;
+  const auto* published = started ? core::Internals::of(broker).publish_metrics.get() : nullptr;
   auto each_destination = [&](auto&& f) {
     if (published)
       published->for_each([&](const std::string& destination, const detail::PublishMetrics& m) {

@@ -14,5 +14,6 @@ list(APPEND FASTSTREAM_SOURCES
   core/replies.cpp
   core/background.cpp
   core/url_text.cpp
+  core/subject_match.cpp
   core/http_server.cpp
   core/metrics.cpp)

@@ -5,11 +5,9 @@
 #include <atomic>
 #include <stdexcept>
 
-#include "core/broker_impl.hpp"
-#include "core/replies.hpp"
+#include "core/backend.hpp"
 #include "faststream/exceptions.hpp"
 #include "faststream/memory.hpp"
-#include "memory/routing.hpp"
 
 namespace faststream::memory {
 namespace {
@@ -83,13 +81,13 @@ class MemoryTransport final : public Transport {
                                      std::string_view destination) const override {
     std::vector<SourceRoute> routes;
     for (const auto& s : broker.subscribers())
-      if (Pattern::compile(s->config().destination).match(destination, nullptr))
+      if (core::Pattern::compile(s->config().destination).match(destination, nullptr))
         routes.push_back({s.get(), {}, std::string(destination)});
     return routes;
   }
 
   void validate(const SubscriberConfig& config) const override {
-    (void)Pattern::compile(config.destination);
+    (void)core::Pattern::compile(config.destination);
   }
 
   void start(BrokerCore& broker) override {
@@ -99,7 +97,7 @@ class MemoryTransport final : public Transport {
       std::string group;
       if (auto* native = static_cast<const NativeOptions*>(s->config().native.get()))
         group = native->group;
-      routing_.add(Pattern::compile(s->config().destination), group, s.get());
+      routing_.add(core::Pattern::compile(s->config().destination), group, s.get());
     }
     running_ = true;
   }
@@ -206,7 +204,7 @@ class MemoryTransport final : public Transport {
   std::string url_;
   bool inline_;
   BrokerCore* broker_ = nullptr;
-  RoutingTable<SubscriberCore> routing_;
+  core::RoutingTable<SubscriberCore> routing_;
   std::atomic<bool> running_{false};
   core::ReplyRegistry replies_;
 };

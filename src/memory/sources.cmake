@@ -1,3 +1,2 @@
 list(APPEND FASTSTREAM_SOURCES
-  memory/routing.cpp
   memory/broker.cpp)

@@ -9,9 +9,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "core/broker_impl.hpp"
+#include "core/backend.hpp"
 #include "faststream/exceptions.hpp"
-#include "memory/routing.hpp"
 #include "nats/transport.hpp"
 
 namespace faststream::nats {
@@ -429,7 +428,7 @@ void NatsTransport::start(BrokerCore& broker) {
     c->core = s.get();
     c->options = options_of(s->config());
     c->subject = plan_subject(s->config().destination);
-    if (!c->subject.params.empty()) c->captures = memory::Pattern::compile(s->config().destination);
+    if (!c->subject.params.empty()) c->captures = core::Pattern::compile(s->config().destination);
     consumers_.push_back(std::move(c));
   }
   try {
@@ -777,7 +776,7 @@ void NatsTransport::on_message(Consumer* c, natsMsg* raw) {
 MessagePtr NatsTransport::make_message(Consumer* c, natsMsg* raw) {
   auto message = std::make_unique<NatsMessage>(c, raw, c->jetstream());
   if (!c->subject.params.empty()) {
-    memory::Captures captures;
+    core::Captures captures;
     if (c->captures->match(message->destination(), &captures)) {
       message->set_path_params(std::move(captures));
     } else {

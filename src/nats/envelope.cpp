@@ -9,8 +9,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/backend.hpp"
 #include "faststream/exceptions.hpp"
-#include "memory/routing.hpp"
 
 namespace faststream::nats {
 
@@ -34,55 +34,25 @@ Headers outgoing_headers(const OutgoingMessage& message, bool jetstream) {
   return out;
 }
 
-namespace {
-std::vector<std::string_view> tokens_of(std::string_view subject) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (;;) {
-    auto dot = subject.find('.', start);
-    out.push_back(subject.substr(start, dot == std::string_view::npos ? dot : dot - start));
-    if (dot == std::string_view::npos) return out;
-    start = dot + 1;
-  }
-}
-}  // namespace
-
 SubjectPlan plan_subject(std::string_view destination) {
   if (destination.empty()) throw ConfigError("a NATS subject must not be empty");
   if (destination.find_first_of(" \t\r\n") != std::string_view::npos)
     throw ConfigError(
         fmt::format("subject '{}': NATS subjects contain no whitespace", destination));
-  (void)memory::Pattern::compile(destination);  // `>` last, whole-token placeholders
-  SubjectPlan plan;
-  bool first = true;
-  for (auto token : tokens_of(destination)) {
-    if (token.empty())
-      throw ConfigError(
-          fmt::format("subject '{}' has an empty token (two dots in a row, or a "
-                      "leading or trailing dot)",
-                      destination));
-    if (!first) plan.subject += '.';
-    first = false;
-    if (token.front() == '{') {
-      plan.params.emplace_back(token.substr(1, token.size() - 2));
-      plan.subject += '*';
-    } else {
-      plan.subject += token;
-    }
-  }
-  return plan;
+  // `>` last, whole-token placeholders (ConfigError otherwise).
+  auto pattern = core::Pattern::compile(destination, core::Wildcards::nats);
+  if (destination.front() == '.' || destination.back() == '.' ||
+      destination.find("..") != std::string_view::npos)
+    throw ConfigError(
+        fmt::format("subject '{}' has an empty token (two dots in a row, or a "
+                    "leading or trailing dot)",
+                    destination));
+  return {pattern.server_form(), pattern.placeholders()};
 }
 
 bool subject_matches(std::string_view pattern, std::string_view subject) {
-  auto p = tokens_of(pattern);
-  auto s = tokens_of(subject);
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    if (p[i] == ">") return s.size() > i;
-    if (i >= s.size()) return false;
-    if (p[i] != "*" && p[i] != s[i]) return false;
-    if (s[i].empty()) return false;
-  }
-  return p.size() == s.size();
+  if (pattern.empty() || subject.empty()) return false;
+  return core::Pattern::compile(pattern, core::Wildcards::nats).match(subject, nullptr);
 }
 
 namespace {
@@ -125,6 +95,17 @@ std::vector<Stream> plan_streams(const std::vector<StreamUse>& uses) {
 }
 
 namespace {
+std::vector<std::string_view> tokens_of(std::string_view subject) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto dot = subject.find('.', start);
+    out.push_back(subject.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) return out;
+    start = dot + 1;
+  }
+}
+
 // Whether every subject `specific` matches is also matched by `general` (both may hold
 // wildcards): `>` covers one or more tokens of anything, `*` one token but not a `>`.
 bool covers(std::string_view general, std::string_view specific) {

@@ -12,10 +12,8 @@
 #include <map>
 #include <mutex>
 
-#include "core/broker_impl.hpp"
-#include "core/replies.hpp"
+#include "core/backend.hpp"
 #include "faststream/exceptions.hpp"
-#include "memory/routing.hpp"
 #include "nats/transport.hpp"
 
 namespace faststream::nats {
@@ -189,8 +187,8 @@ class NatsTestTransport final : public Transport {
       const auto& destination = t.subscriber->config().destination;
       auto plan = plan_subject(destination);
       if (!plan.params.empty()) {
-        memory::Captures captures;
-        if (memory::Pattern::compile(destination).match(m->destination(), &captures)) {
+        core::Captures captures;
+        if (core::Pattern::compile(destination).match(m->destination(), &captures)) {
           m->set_path_params(std::move(captures));
         } else {
           m->set_bad_input(

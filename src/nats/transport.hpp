@@ -17,10 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/background.hpp"
-#include "core/replies.hpp"
+#include "core/backend.hpp"
 #include "faststream/nats.hpp"
-#include "memory/routing.hpp"
 #include "nats/client.hpp"
 #include "nats/envelope.hpp"
 #include "nats/url.hpp"
@@ -63,7 +61,7 @@ struct Consumer {
   SubscriberCore* core = nullptr;
   SubscriberOptions options;
   SubjectPlan subject;
-  std::optional<memory::Pattern> captures;  // subjects with {name} placeholders
+  std::optional<core::Pattern> captures;  // subjects with {name} placeholders
   SubscriptionPtr subscription;
   std::thread fetcher;  // pull consumers
   // A JetStream consumer created by our own request (see StartTimeConsumer) and bound; an

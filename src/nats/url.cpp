@@ -1,6 +1,6 @@
 #include "nats/url.hpp"
 
-#include "core/url_text.hpp"
+#include "core/backend.hpp"
 
 #include <charconv>
 #include <optional>

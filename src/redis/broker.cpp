@@ -11,8 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "core/broker_impl.hpp"
-#include "core/replies.hpp"
+#include "core/backend.hpp"
 #include "faststream/exceptions.hpp"
 #include "redis/envelope.hpp"
 #include "redis/transport.hpp"
@@ -240,7 +239,7 @@ void RedisTransport::validate(const SubscriberConfig& config) const {
 }
 
 boost::asio::io_context& RedisTransport::io() {
-  return broker_->impl().runtime.loop_io();
+  return core::event_loop_io(*broker_);
 }
 Executor& RedisTransport::loop() {
   return broker_->event_loop();
@@ -1101,9 +1100,8 @@ void RedisTransport::close() {
   replies_.close_all();
   // Loops sleeping on a timer end now (Cancelled); those in a blocking read end within one
   // polling interval.
-  broker_->impl().runtime.cancel_timers();
-  if (!background_.wait(std::chrono::seconds(5),
-                        [this] { broker_->impl().runtime.cancel_timers(); }))
+  core::cancel_timers(*broker_);
+  if (!background_.wait(std::chrono::seconds(5), [this] { core::cancel_timers(*broker_); }))
     logger().warning("redis: {} background loop(s) did not stop in time", background_.running());
   // Lists: what was popped and not handled goes back; streams: say what stays pending.
   for (auto& c : consumers_) {

@@ -9,8 +9,7 @@
 #include <map>
 #include <mutex>
 
-#include "core/broker_impl.hpp"
-#include "core/replies.hpp"
+#include "core/backend.hpp"
 #include "faststream/exceptions.hpp"
 #include "redis/transport.hpp"
 

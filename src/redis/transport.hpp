@@ -12,8 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/background.hpp"
-#include "core/replies.hpp"
+#include "core/backend.hpp"
 #include "faststream/redis.hpp"
 #include "redis/channel_pattern.hpp"
 #include "redis/connection.hpp"

@@ -1,10 +1,19 @@
 #pragma once
-// Sans-I/O destination matching for the memory broker (and TestBroker): dot-separated tokens,
-// `*` = exactly one token, `>` = one or more trailing tokens, `{name}` = one token captured.
+// Sans-I/O matching of dot-separated names against subscription patterns, for every place
+// where the framework routes on the client side (the memory broker, TestBroker, the CLI).
+// Brokers that route on their server (RabbitMQ, Redis globs) do it there; this reproduces
+// their rules for tests and tools.
+//
+//   Wildcards::nats   `*` exactly one token, `>` one or more trailing tokens (last only);
+//                     tokens are non-empty (NATS subjects, the memory broker)
+//   Wildcards::amqp   `*` exactly one word, `#` zero or more words anywhere (`a.#` matches
+//                     `a`); the empty routing key has zero words (RabbitMQ topic exchanges)
+//   both              `{name}` one token (word), captured for Path<"name">; the server sees `*`
 #include <boost/container/small_vector.hpp>
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,28 +21,39 @@
 #include <utility>
 #include <vector>
 
-namespace faststream::memory {
+namespace faststream::core {
 
 using Captures = std::vector<std::pair<std::string, std::string>>;
 
+enum class Wildcards : std::uint8_t { nats, amqp };
+
 class Pattern {
  public:
-  // Throws ConfigError for malformed patterns (`>` not last, `{` inside a token, empty name).
-  static Pattern compile(std::string_view destination);
+  // Throws ConfigError for malformed patterns (NATS `>` not last, `{` inside a token, an
+  // empty or repeated placeholder name, an empty NATS pattern).
+  static Pattern compile(std::string_view destination, Wildcards rules = Wildcards::nats);
 
   // Whether `subject` matches; fills `captures` (if given) with the `{name}` values.
   bool match(std::string_view subject, Captures* captures) const;
   bool exact() const noexcept { return exact_; }
   const std::string& text() const noexcept { return text_; }
+  // What the broker's server is asked for: each `{name}` as `*` (`logs.{level}` -> `logs.*`).
+  std::string server_form() const;
+  // The `{name}` placeholders, in order.
+  std::vector<std::string> placeholders() const;
 
  private:
-  enum class Kind { literal, star, capture, tail };
+  enum class Kind : std::uint8_t { literal, star, capture, tail, any };
   struct Token {
     Kind kind;
     std::string text;  // literal text or capture name
   };
+  bool match_from(std::size_t token, const std::vector<std::string_view>& parts, std::size_t part,
+                  Captures* captures) const;
+
   std::string text_;
   std::vector<Token> tokens_;
+  Wildcards rules_ = Wildcards::nats;
   bool exact_ = true;
 };
 
@@ -113,4 +133,4 @@ class RoutingTable {
   std::vector<Group*> wildcard_;
 };
 
-}  // namespace faststream::memory
+}  // namespace faststream::core

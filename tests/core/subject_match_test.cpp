@@ -1,4 +1,6 @@
-// The sans-I/O router of the memory broker: patterns and the routing table.
+// The core's client-side matcher (src/core/subject_match.hpp) with NATS and AMQP rules, and the
+// routing table of the memory broker and TestBroker. The tables of cases come from each
+// broker's own documentation.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,21 +10,116 @@
 #include <thread>
 #include <vector>
 
+#include "core/subject_match.hpp"
 #include "faststream/exceptions.hpp"
-#include "memory/routing.hpp"
 
 namespace {
 
 using faststream::ConfigError;
-using faststream::memory::Captures;
-using faststream::memory::Pattern;
-using faststream::memory::RoutingTable;
+using faststream::core::Captures;
+using faststream::core::Pattern;
+using faststream::core::RoutingTable;
+using faststream::core::Wildcards;
 
 bool matches(std::string_view pattern, std::string_view subject) {
   return Pattern::compile(pattern).match(subject, nullptr);
 }
 
-TEST(MemoryRouting, ExactNameMatchesOnlyItself) {
+struct Case {
+  const char* pattern;
+  const char* subject;
+  bool matches;
+};
+
+// docs.nats.io, "Subject-Based Messaging" (wildcards): `*` one token, `>` one or more at the end.
+TEST(SubjectMatch, NatsDocsTable) {
+  const Case cases[] = {
+      {"time.*.east", "time.us.east", true},
+      {"time.*.east", "time.eu.east", true},
+      {"time.*.east", "time.us.east.atlanta", false},
+      {"time.*.east", "time.east", false},
+      {"time.us.*", "time.us.east", true},
+      {"time.us.*", "time.us.east.atlanta", false},
+      {"time.us.>", "time.us.east", true},
+      {"time.us.>", "time.us.east.atlanta", true},
+      {"time.us.>", "time.us", false},
+      {"time.>", "time.us.east.atlanta", true},
+      {"*.*.east.>", "time.us.east.atlanta", true},
+      {"*.*.east.>", "time.us.east", false},
+      {">", "a", true},
+      {">", "a.b.c", true},
+      {"a.b", "a.b", true},
+      {"a.*", "a..b", false},  // empty tokens are not subjects
+      {"a.>", "a.b.", false},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(Pattern::compile(c.pattern, Wildcards::nats).match(c.subject, nullptr), c.matches)
+        << c.pattern << " vs " << c.subject;
+}
+
+// rabbitmq.com tutorial five (topic exchanges): `*` exactly one word, `#` zero or more words.
+TEST(SubjectMatch, AmqpTopicDocsTable) {
+  // Q1 binds *.orange.*; Q2 binds *.*.rabbit and lazy.#
+  const Case cases[] = {
+      {"*.orange.*", "quick.orange.rabbit", true},
+      {"*.*.rabbit", "quick.orange.rabbit", true},
+      {"*.orange.*", "lazy.orange.elephant", true},
+      {"lazy.#", "lazy.orange.elephant", true},
+      {"*.orange.*", "quick.orange.fox", true},
+      {"*.*.rabbit", "quick.orange.fox", false},
+      {"lazy.#", "quick.orange.fox", false},
+      {"lazy.#", "lazy.brown.fox", true},
+      {"*.*.rabbit", "lazy.pink.rabbit", true},
+      {"lazy.#", "lazy.pink.rabbit", true},
+      {"*.orange.*", "quick.brown.fox", false},
+      {"*.*.rabbit", "quick.brown.fox", false},
+      {"lazy.#", "quick.brown.fox", false},
+      {"*.orange.*", "orange", false},
+      {"*.orange.*", "quick.orange.new.rabbit", false},
+      {"*.*.rabbit", "quick.orange.new.rabbit", false},
+      {"lazy.#", "lazy.orange.new.rabbit", true},
+      {"*.*.rabbit", "lazy.orange.new.rabbit", false},
+      // `#` takes zero words too, anywhere in the key.
+      {"a.#", "a", true},
+      {"#.a", "a", true},
+      {"a.#.b", "a.b", true},
+      {"a.#.b", "a.x.y.b", true},
+      {"a.#.b", "a.x.y.c", false},
+      {"#", "", true},
+      {"#", "any.thing", true},
+      {"#.#", "x", true},
+      {"*", "", false},  // the empty key has no words
+      {"", "", true},
+      {"a.*", "a.", true},  // an empty word is a word in AMQP
+      {"a.#.#.c", "a.b.c", true},
+      // `>` means nothing in AMQP.
+      {"a.>", "a.b", false},
+      {"a.>", "a.>", true},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(Pattern::compile(c.pattern, Wildcards::amqp).match(c.subject, nullptr), c.matches)
+        << c.pattern << " vs " << c.subject;
+}
+
+TEST(SubjectMatch, AmqpCapturesAroundHashesBacktrack) {
+  auto p = Pattern::compile("logs.#.{level}", Wildcards::amqp);
+  EXPECT_EQ(p.server_form(), "logs.#.*");
+  Captures got;
+  ASSERT_TRUE(p.match("logs.eu.db.error", &got));
+  EXPECT_EQ(got, (Captures{{"level", "error"}}));
+  ASSERT_TRUE(p.match("logs.warn", &got));
+  EXPECT_EQ(got, (Captures{{"level", "warn"}}));
+  EXPECT_FALSE(p.match("logs", &got));
+  EXPECT_TRUE(got.empty());
+  // `#` in NATS and `>` in AMQP are plain tokens.
+  EXPECT_TRUE(Pattern::compile("a.#", Wildcards::nats).exact());
+  EXPECT_EQ(Pattern::compile("a.{x}.>", Wildcards::nats).server_form(), "a.*.>");
+  EXPECT_EQ(Pattern::compile("a.{x}.{y}", Wildcards::nats).placeholders(),
+            (std::vector<std::string>{"x", "y"}));
+  EXPECT_THROW(Pattern::compile("a.{x}.{x}", Wildcards::amqp), ConfigError);
+}
+
+TEST(SubjectMatch, ExactNameMatchesOnlyItself) {
   auto p = Pattern::compile("orders.created");
   EXPECT_TRUE(p.exact());
   EXPECT_EQ(p.text(), "orders.created");
@@ -34,7 +131,7 @@ TEST(MemoryRouting, ExactNameMatchesOnlyItself) {
   EXPECT_FALSE(p.match("", nullptr));
 }
 
-TEST(MemoryRouting, StarMatchesExactlyOneToken) {
+TEST(SubjectMatch, StarMatchesExactlyOneToken) {
   EXPECT_FALSE(Pattern::compile("a.*.c").exact());
   EXPECT_TRUE(matches("a.*.c", "a.b.c"));
   EXPECT_TRUE(matches("a.*.c", "a.xyz.c"));
@@ -51,7 +148,7 @@ TEST(MemoryRouting, StarMatchesExactlyOneToken) {
   EXPECT_FALSE(matches("*.*", "x"));
 }
 
-TEST(MemoryRouting, TailMatchesOneOrMoreTrailingTokens) {
+TEST(SubjectMatch, TailMatchesOneOrMoreTrailingTokens) {
   EXPECT_TRUE(matches("a.>", "a.b"));
   EXPECT_TRUE(matches("a.>", "a.b.c"));
   EXPECT_TRUE(matches("a.>", "a.b.c.d.e"));
@@ -63,7 +160,7 @@ TEST(MemoryRouting, TailMatchesOneOrMoreTrailingTokens) {
   EXPECT_TRUE(matches(">", "x.y.z"));
 }
 
-TEST(MemoryRouting, CaptureTakesOneTokenAndItsValue) {
+TEST(SubjectMatch, CaptureTakesOneTokenAndItsValue) {
   auto p = Pattern::compile("logs.{level}");
   EXPECT_FALSE(p.exact());
   Captures c;
@@ -77,7 +174,7 @@ TEST(MemoryRouting, CaptureTakesOneTokenAndItsValue) {
   EXPECT_FALSE(p.match("metrics.error", nullptr));
 }
 
-TEST(MemoryRouting, SeveralCapturesInOrder) {
+TEST(SubjectMatch, SeveralCapturesInOrder) {
   auto p = Pattern::compile("users.{user}.orders.{order}.*");
   Captures c;
   ASSERT_TRUE(p.match("users.42.orders.A-7.created", &c));
@@ -94,7 +191,7 @@ TEST(MemoryRouting, SeveralCapturesInOrder) {
   EXPECT_EQ(t[0].second, "billing");
 }
 
-TEST(MemoryRouting, MalformedPatternsAreConfigErrors) {
+TEST(SubjectMatch, MalformedPatternsAreConfigErrors) {
   for (const char* bad :
        {"a.>.b", ">.a", "a.{x", "a.x{y}", "a.{x}y", "a.x}", "a.{}", "a.{x{y}", "{a.b}", ""}) {
     EXPECT_THROW((void)Pattern::compile(bad), ConfigError) << "pattern '" << bad << "'";
@@ -116,7 +213,7 @@ std::map<int, int> histogram(const RoutingTable<Sub>& table, std::string_view de
   return out;
 }
 
-TEST(MemoryRouting, TableFansOutToEveryMatchingSubscription) {
+TEST(SubjectMatch, TableFansOutToEveryMatchingSubscription) {
   Sub exact{1}, star{2}, tail{3}, other{4}, capture{5};
   RoutingTable<Sub> table;
   EXPECT_TRUE(table.empty());
@@ -142,7 +239,7 @@ TEST(MemoryRouting, TableFansOutToEveryMatchingSubscription) {
   }
 }
 
-TEST(MemoryRouting, GroupMembersShareRoundRobin) {
+TEST(SubjectMatch, GroupMembersShareRoundRobin) {
   Sub g1{1}, g2{2}, g3{3}, solo{4}, h1{5}, h2{6};
   RoutingTable<Sub> table;
   table.add(Pattern::compile("jobs"), "workers", &g1);
@@ -165,7 +262,7 @@ TEST(MemoryRouting, GroupMembersShareRoundRobin) {
             (std::map<int, int>{{1, 100}, {2, 100}, {3, 100}, {4, 300}, {5, 150}, {6, 150}}));
 }
 
-TEST(MemoryRouting, SameGroupOnAnotherPatternIsAnotherGroup) {
+TEST(SubjectMatch, SameGroupOnAnotherPatternIsAnotherGroup) {
   Sub a{1}, b{2}, c{3};
   RoutingTable<Sub> table;
   table.add(Pattern::compile("jobs.*"), "g", &a);
@@ -186,7 +283,7 @@ TEST(MemoryRouting, SameGroupOnAnotherPatternIsAnotherGroup) {
   }
 }
 
-TEST(MemoryRouting, MatchesDoesNotAdvanceRoundRobin) {
+TEST(SubjectMatch, MatchesDoesNotAdvanceRoundRobin) {
   Sub a{1}, b{2};
   RoutingTable<Sub> table;
   table.add(Pattern::compile("rpc.{name}"), "g", &a);
@@ -206,7 +303,7 @@ TEST(MemoryRouting, MatchesDoesNotAdvanceRoundRobin) {
   EXPECT_EQ(picked, (std::vector<int>{1, 2, 1, 2}));
 }
 
-TEST(MemoryRouting, RoundRobinIsExactUnderConcurrentRouting) {
+TEST(SubjectMatch, RoundRobinIsExactUnderConcurrentRouting) {
   Sub m[4] = {{0}, {1}, {2}, {3}};
   RoutingTable<Sub> table;
   for (auto& s : m) table.add(Pattern::compile("work.{kind}"), "pool", &s);
