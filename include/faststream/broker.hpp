@@ -2,8 +2,10 @@
 // The user-facing pieces shared by every backend: subscriber and publisher handles, the broker
 // base (publish, request, middlewares, dependencies, lifecycle) and routers.
 #include <chrono>
+#include <concepts>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,7 +54,22 @@ OutgoingMessage make_outgoing(const T& value, PublisherTarget target, PublishOpt
 // `co_await broker.publish(Order{...}, "orders")`). So no function here that is co_awaited
 // takes a defaulted aggregate parameter: the overloads below replace `options = {}`.
 
-template <class MessageT>
+namespace detail {
+// A target of another backend than `Expected` (a nats::Target handed to a redis::Broker).
+template <class Target, class Expected>
+concept ForeignTarget = std::derived_from<std::remove_cvref_t<Target>, PublisherTarget> &&
+    !std::same_as<std::remove_cvref_t<Target>, Expected>;
+template <class Target>
+inline constexpr bool target_of_another_backend = false;
+}  // namespace detail
+
+#define FASTSTREAM_REFUSE_FOREIGN_TARGET(Other)                                                  \
+  static_assert(::faststream::detail::target_of_another_backend<Other>,                          \
+                "faststream: this target belongs to another backend's broker; make it with the " \
+                "to_...() functions of this broker's backend (redis::to_list, nats::to_stream, " \
+                "...) or pass the destination's name")
+
+template <class MessageT, class TargetT = PublisherTarget>
 class Subscriber {
  public:
   explicit Subscriber(SubscriberCore& core) : core_(&core) {}
@@ -65,8 +82,13 @@ class Subscriber {
     return *this;
   }
   // The handlers' results are also published here (besides reply-to).
-  Subscriber& publishes_to(PublisherTarget target) {
+  Subscriber& publishes_to(TargetT target) {
     core_->mutable_config().publishes_to.push_back(std::move(target));
+    return *this;
+  }
+  template <detail::ForeignTarget<TargetT> Other>
+  Subscriber& publishes_to(Other) {
+    FASTSTREAM_REFUSE_FOREIGN_TARGET(Other);
     return *this;
   }
   Subscriber& ack_policy(AckPolicy policy) {
@@ -165,16 +187,17 @@ PublisherSpec make_publisher_spec(PublisherTarget target, PublisherOptions&& opt
 
 // Subscribers and publishers declared under a prefix, with shared middlewares; included into
 // a broker (or another router) later. Nestable: prefixes concatenate.
-template <class MessageT, class SubscriberOptionsT>
+template <class MessageT, class SubscriberOptionsT, class TargetT = PublisherTarget>
 class BasicRouter {
  public:
   explicit BasicRouter(std::string prefix = {}) : prefix_(std::move(prefix)) {}
 
-  Subscriber<MessageT> subscriber(std::string destination, SubscriberOptionsT options = {}) {
+  Subscriber<MessageT, TargetT> subscriber(std::string destination,
+                                           SubscriberOptionsT options = {}) {
     auto core = std::make_unique<SubscriberCore>(options.to_config(std::move(destination)));
     auto& ref = *core;
     subscribers_.push_back(std::move(core));
-    return Subscriber<MessageT>(ref);
+    return Subscriber<MessageT, TargetT>(ref);
   }
   template <class T = void>
   void publisher(std::string destination, PublisherOptions options = {}) {
@@ -221,43 +244,45 @@ class BasicRouter {
 };
 
 // What every backend's Broker offers; the backend adds subscriber() and its own options.
-template <class MessageT, class SubscriberOptionsT>
+// TargetT: the backend's own target type; another backend's does not compile here.
+template <class MessageT, class SubscriberOptionsT, class TargetT = PublisherTarget>
 class BasicBroker {
  public:
-  using Router = BasicRouter<MessageT, SubscriberOptionsT>;
+  using Router = BasicRouter<MessageT, SubscriberOptionsT, TargetT>;
+  using Target = TargetT;
 
-  Subscriber<MessageT> subscriber(std::string destination, SubscriberOptionsT options = {}) {
+  Subscriber<MessageT, TargetT> subscriber(std::string destination,
+                                           SubscriberOptionsT options = {}) {
     auto& core =
         core_->add_subscriber(std::make_unique<SubscriberCore>(options.to_config(destination)));
-    return Subscriber<MessageT>(core);
+    return Subscriber<MessageT, TargetT>(core);
   }
 
   // A declared publisher of T (documented in AsyncAPI).
   template <class T = void>
-  Publisher<T> publisher(PublisherTarget target, PublisherOptions options = {}) {
+  Publisher<T> publisher(TargetT target, PublisherOptions options = {}) {
     core_->add_publisher(detail::make_publisher_spec<T>(target, std::move(options)));
     return Publisher<T>(*core_, std::move(target));
   }
 
   // co_await it in a coroutine, or .get() it to block.
   template <Payload T>
-  Task<void> publish(const T& value, PublisherTarget target) {
+  Task<void> publish(const T& value, TargetT target) {
     return core_->publish(detail::make_outgoing(value, std::move(target), PublishOptions()));
   }
   template <Payload T>
-  Task<void> publish(const T& value, PublisherTarget target, PublishOptions options) {
+  Task<void> publish(const T& value, TargetT target, PublishOptions options) {
     return core_->publish(detail::make_outgoing(value, std::move(target), std::move(options)));
   }
 
   // Several values to one destination in one go where the broker can (a Redis list: one
   // RPUSH), in order. Each gets its own correlation id unless options set one.
   template <Payload T>
-  Task<void> publish_batch(const std::vector<T>& values, PublisherTarget target) {
+  Task<void> publish_batch(const std::vector<T>& values, TargetT target) {
     return publish_batch(values, std::move(target), PublishOptions());
   }
   template <Payload T>
-  Task<void> publish_batch(const std::vector<T>& values, PublisherTarget target,
-                           PublishOptions options) {
+  Task<void> publish_batch(const std::vector<T>& values, TargetT target, PublishOptions options) {
     std::vector<OutgoingMessage> messages;
     messages.reserve(values.size());
     for (const auto& v : values)
@@ -267,11 +292,11 @@ class BasicBroker {
 
   // Sends `value` and waits for the handler's reply (RequestOptions: timeout 5 s).
   template <Payload T>
-  Task<Reply> request(const T& value, PublisherTarget target) {
+  Task<Reply> request(const T& value, TargetT target) {
     return request(value, std::move(target), RequestOptions());
   }
   template <Payload T>
-  Task<Reply> request(const T& value, PublisherTarget target, RequestOptions options) {
+  Task<Reply> request(const T& value, TargetT target, RequestOptions options) {
     auto out = detail::make_outgoing(value, std::move(target),
                                      PublishOptions{std::move(options.headers),
                                                     std::move(options.correlation_id),
@@ -279,6 +304,23 @@ class BasicBroker {
                                                     {},
                                                     options.timeout});
     return core_->request(std::move(out), options.timeout);
+  }
+
+  // Another backend's target: a compile error that says so.
+  template <class T, detail::ForeignTarget<TargetT> Other, class... Rest>
+  Task<void> publish(const T&, Other, Rest&&...) {
+    FASTSTREAM_REFUSE_FOREIGN_TARGET(Other);
+    return {};
+  }
+  template <class T, detail::ForeignTarget<TargetT> Other, class... Rest>
+  Task<Reply> request(const T&, Other, Rest&&...) {
+    FASTSTREAM_REFUSE_FOREIGN_TARGET(Other);
+    return {};
+  }
+  template <class T = void, detail::ForeignTarget<TargetT> Other, class... Rest>
+  Publisher<T> publisher(Other, Rest&&...) {
+    FASTSTREAM_REFUSE_FOREIGN_TARGET(Other);
+    return Publisher<T>(*core_, "");
   }
 
   void include_router(Router& router) {

@@ -63,7 +63,7 @@ struct SubscriberConfig {
   // On stop, finish the messages already queued (memory broker) instead of leaving them to
   // the broker's redelivery (real brokers: they are not acked, so the broker keeps them).
   bool drain_queued_on_stop = false;
-  std::shared_ptr<const void> native;  // the backend's source options
+  BackendOptionsPtr native;  // the backend's source options
 };
 
 // Counters of one subscriber (monotonic).

@@ -168,6 +168,16 @@ class Message {
 
 using MessagePtr = std::unique_ptr<Message>;
 
+// A backend's own options, carried by a target, an outgoing message or a subscriber's
+// config (a Redis list rather than a channel, a JetStream publish...). backend() names whose
+// they are: a broker refuses another backend's with a ConfigError naming both.
+class BackendOptions {
+ public:
+  virtual ~BackendOptions() = default;
+  virtual std::string_view backend() const noexcept = 0;
+};
+using BackendOptionsPtr = std::shared_ptr<const BackendOptions>;
+
 // A message on its way to a broker.
 struct OutgoingMessage {
   std::string destination;
@@ -177,8 +187,8 @@ struct OutgoingMessage {
   std::string reply_to;
   std::string message_id;  // empty: the correlation id serves as message id
   Headers headers;
-  // Backend-specific publish options (e.g. a Redis stream's maxlen), owned by the backend.
-  std::shared_ptr<const void> native;
+  // Backend-specific publish options of the target (e.g. a Redis stream's maxlen).
+  BackendOptionsPtr native;
   // How long the publish may wait on backpressure; 0 = the broker's publish_timeout.
   std::chrono::milliseconds timeout{0};
   // An answer to a request's reply_to: someone waits for it, so backends that batch writes
@@ -193,14 +203,25 @@ struct OutgoingMessage {
 };
 
 // Where a result (or an explicit publish) goes: a destination in the backend's terms plus
-// optional backend-specific options (e.g. "a Redis list" rather than a channel).
+// optional backend-specific options (e.g. "a Redis list" rather than a channel). Each backend
+// has its own type of target (redis::Target, nats::Target) that only its broker takes.
 struct PublisherTarget {
   std::string destination;
-  std::shared_ptr<const void> native;
+  BackendOptionsPtr native;
   PublisherTarget(std::string dest) : destination(std::move(dest)) {}  // NOLINT: implicit
   PublisherTarget(const char* dest) : destination(dest) {}             // NOLINT: implicit
-  PublisherTarget(std::string dest, std::shared_ptr<const void> options)
+  PublisherTarget(std::string dest, BackendOptionsPtr options)
       : destination(std::move(dest)), native(std::move(options)) {}
+};
+
+// The target type of one backend (Tag: the backend's own tag type). A plain name converts to
+// it (the backend's default kind of destination); another backend's target does not.
+template <class Tag>
+struct BackendTarget : PublisherTarget {
+  BackendTarget(std::string dest) : PublisherTarget(std::move(dest)) {}  // NOLINT: implicit
+  BackendTarget(const char* dest) : PublisherTarget(dest) {}             // NOLINT: implicit
+  BackendTarget(std::string dest, BackendOptionsPtr options)
+      : PublisherTarget(std::move(dest), std::move(options)) {}
 };
 
 // A new random id in FastStream's format (a UUID4 string).

@@ -164,8 +164,13 @@ struct TargetOptions {
   Source kind = Source::core;
   StreamPublish stream;
 };
-PublisherTarget to_subject(std::string subject);
-PublisherTarget to_stream(std::string subject, StreamPublish options = {});
+// The NATS backend's own target type: only a nats::Broker takes it.
+struct Tag {
+  static constexpr std::string_view name = "nats";
+};
+using Target = BackendTarget<Tag>;
+Target to_subject(std::string subject);
+Target to_stream(std::string subject, StreamPublish options = {});
 
 // A Key-Value bucket (Broker::key_value). Thread-safe; the calls block on the server's
 // answer (nats.c's Key-Value API is synchronous), so call them from plain handlers or other
@@ -237,7 +242,7 @@ struct BrokerOptions {
   std::string connection_name = "faststream-cpp";
 };
 
-class Broker : public BasicBroker<Message, SubscriberOptions> {
+class Broker : public BasicBroker<Message, SubscriberOptions, Target> {
  public:
   // nats://[user:password@ | token@]host:port[,host2:port2...]; tls://... for TLS.
   // Credentials never appear in logs or docs.
@@ -270,5 +275,6 @@ class Broker : public BasicBroker<Message, SubscriberOptions> {
 };
 
 using Router = Broker::Router;
+using Subscriber = faststream::Subscriber<Message, Target>;
 
 }  // namespace faststream::nats

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "faststream/broker.hpp"
 
@@ -100,9 +101,14 @@ struct TargetOptions {
   Source kind = Source::channel;
   std::optional<std::size_t> maxlen;
 };
-PublisherTarget to_channel(std::string name);
-PublisherTarget to_list(std::string name);
-PublisherTarget to_stream(std::string name, std::optional<std::size_t> maxlen = std::nullopt);
+// The Redis backend's own target type: only a redis::Broker takes it.
+struct Tag {
+  static constexpr std::string_view name = "redis";
+};
+using Target = BackendTarget<Tag>;
+Target to_channel(std::string name);
+Target to_list(std::string name);
+Target to_stream(std::string name, std::optional<std::size_t> maxlen = std::nullopt);
 
 struct BrokerOptions {
   // While disconnected, a publish waits up to the publish timeout for the reconnection
@@ -112,7 +118,7 @@ struct BrokerOptions {
   std::chrono::milliseconds reconnect_max_delay{5'000};
 };
 
-class Broker : public BasicBroker<Message, SubscriberOptions> {
+class Broker : public BasicBroker<Message, SubscriberOptions, Target> {
  public:
   // redis://[user:password@]host:port[/db]; the password never appears in logs or docs.
   explicit Broker(std::string url = "redis://localhost:6379", BrokerSettings settings = {},
@@ -133,5 +139,6 @@ class Broker : public BasicBroker<Message, SubscriberOptions> {
 };
 
 using Router = Broker::Router;
+using Subscriber = faststream::Subscriber<Message, Target>;
 
 }  // namespace faststream::redis

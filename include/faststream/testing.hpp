@@ -102,11 +102,11 @@ class TestBroker : public TestBrokerBase {
   // Publishes and (in memory) runs the matching handlers before returning; a handler's
   // exception is rethrown here.
   template <Payload T>
-  void publish(const T& value, PublisherTarget target, PublishOptions options = {}) {
+  void publish(const T& value, typename BrokerT::Target target, PublishOptions options = {}) {
     broker_.publish(value, std::move(target), std::move(options)).get();
   }
   template <Payload T>
-  Reply request(const T& value, PublisherTarget target, RequestOptions options = {}) {
+  Reply request(const T& value, typename BrokerT::Target target, RequestOptions options = {}) {
     return broker_.request(value, std::move(target), std::move(options)).get();
   }
   BrokerT& broker() noexcept { return broker_; }

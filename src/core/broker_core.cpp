@@ -138,6 +138,16 @@ void BrokerCore::start() {
   i.publish_chain.middlewares = i.middlewares;
   i.publish_chain.transport = i.transport.get();
   try {
+    const std::string backend = i.transport->protocol();
+    for (auto& s : i.subscribers) {
+      const auto& c = s->config();
+      core::check_backend(c.native, backend, "subscriber", c.destination);
+      for (const auto& t : c.publishes_to)
+        core::check_backend(t.native, backend, "subscriber '" + c.destination + "' publishing to",
+                            t.destination);
+    }
+    for (const auto& p : i.publishers)
+      core::check_backend(p.target.native, backend, "publisher", p.target.destination);
     for (auto& s : i.subscribers) s->start(*this);
     i.transport->start(*this);
   } catch (...) {
@@ -241,6 +251,9 @@ Task<void> measured(detail::PublishMetrics* metrics, Task<void> send, std::uint6
 }  // namespace
 
 Task<void> BrokerCore::publish(OutgoingMessage message) {
+  if (message.native)
+    core::check_backend(message.native, impl_->transport->protocol(), "publish to",
+                        message.destination);
   fill_ids(message);
   detail::PublishMetrics* metrics = impl_->publish_metrics && !message.is_reply
                                         ? &impl_->publish_metrics->at(message.destination)
@@ -265,7 +278,11 @@ Task<void> Transport::publish_batch(std::vector<OutgoingMessage> messages) {
 }
 
 Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
-  for (auto& m : messages) fill_ids(m);
+  for (auto& m : messages) {
+    if (m.native)
+      core::check_backend(m.native, impl_->transport->protocol(), "publish to", m.destination);
+    fill_ids(m);
+  }
   // Publish middlewares see every message; then they go one by one (each counted by publish).
   if (!impl_->publish_chain.middlewares.empty())
     return publish_one_by_one(this, std::move(messages));
@@ -277,6 +294,9 @@ Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
 }
 
 Task<Reply> BrokerCore::request(OutgoingMessage message, std::chrono::milliseconds timeout) {
+  if (message.native)
+    core::check_backend(message.native, impl_->transport->protocol(), "request to",
+                        message.destination);
   fill_ids(message);
   detail::PublishMetrics* metrics =
       impl_->publish_metrics ? &impl_->publish_metrics->at(message.destination) : nullptr;
@@ -305,6 +325,15 @@ PublisherTarget Transport::target_of_kind(std::string_view kind, std::string des
 }
 
 namespace core {
+void check_backend(const BackendOptionsPtr& native, std::string_view backend, std::string_view what,
+                   std::string_view destination) {
+  if (native && native->backend() != backend)
+    throw ConfigError(fmt::format(
+        "{} '{}': a target or options of the {} backend given to a {} broker (make it with "
+        "this backend's to_...() functions or its options)",
+        what, destination, native->backend(), backend));
+}
+
 boost::asio::io_context& event_loop_io(BrokerCore& broker) {
   return Internals::of(broker).runtime.loop_io();
 }

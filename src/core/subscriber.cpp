@@ -632,7 +632,7 @@ Task<void> SubscriberCore::Impl::publish_result(Context& ctx, const HandlerSpec&
   for (const auto& t : config.publishes_to) targets.push_back(&t);
   const bool reply = !config.no_reply && !incoming.reply_to().empty();
   std::size_t remaining = targets.size() + (reply ? 1 : 0);
-  auto take = [&](std::string destination, std::shared_ptr<const void> native, bool is_reply) {
+  auto take = [&](std::string destination, BackendOptionsPtr native, bool is_reply) {
     // The last target takes the encoded message itself; the others get copies.
     OutgoingMessage out;
     if (--remaining == 0) {

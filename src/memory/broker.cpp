@@ -17,6 +17,9 @@ constexpr std::string_view kReplyPrefix = "$faststream.reply.";
 struct NativeOptions {
   std::string group;
 };
+struct Tag {
+  static constexpr std::string_view name = "memory";
+};
 
 class MemoryTransport;
 
@@ -95,7 +98,8 @@ class MemoryTransport final : public Transport {
     routing_ = {};
     for (auto& s : broker.subscribers()) {
       std::string group;
-      if (auto* native = static_cast<const NativeOptions*>(s->config().native.get()))
+      if (auto* native =
+              core::options_of<Tag, NativeOptions>(s->config().native, s->config().destination))
         group = native->group;
       routing_.add(core::Pattern::compile(s->config().destination), group, s.get());
     }
@@ -263,7 +267,7 @@ SubscriberConfig SubscriberOptions::to_config(std::string destination) const {
   config.queue_capacity = queue_capacity == 0 ? 1 : queue_capacity;
   // The memory broker is the only holder of its queued messages: finish them on stop.
   config.drain_queued_on_stop = true;
-  config.native = std::make_shared<NativeOptions>(NativeOptions{group});
+  config.native = core::tag_options<Tag>(NativeOptions{group});
   return config;
 }
 

@@ -236,7 +236,7 @@ class NatsMessage final : public Message {
     out.headers.set(kDeadLetterSequence, std::to_string(stream_sequence_));
     out.headers.set(kDeadLetterDeliveries, std::to_string(delivery_count_));
     out.headers.set(kMsgIdHeader, fmt::format("dead-letter.{}.{}", stream_, stream_sequence_));
-    out.native = std::make_shared<TargetOptions>(TargetOptions{Source::jetstream, {}});
+    out.native = core::tag_options<Tag>(TargetOptions{Source::jetstream, {}});
     return out;
   }
 
@@ -276,8 +276,8 @@ void closed_trampoline(natsConnection*, void* closure) {
 
 const SubscriberOptions& options_of(const SubscriberConfig& config) {
   static const SubscriberOptions defaults;
-  auto* native = static_cast<const NativeSubscriber*>(config.native.get());
-  return native ? native->options : defaults;
+  auto* options = core::options_of<Tag, SubscriberOptions>(config.native, config.destination);
+  return options ? *options : defaults;
 }
 
 void validate_subscriber(const SubscriberConfig& config) {
@@ -1086,7 +1086,7 @@ MsgPtr NatsTransport::make_msg(const OutgoingMessage& m, bool jetstream, const s
 
 Task<void> NatsTransport::publish(OutgoingMessage message) {
   if (!open_) throw BrokerNotRunning("the NATS broker is not running");
-  auto* target = static_cast<const TargetOptions*>(message.native.get());
+  auto* target = core::options_of<Tag, TargetOptions>(message.native, message.destination);
   if (target && target->kind == Source::jetstream) {
     co_await publish_jetstream(std::move(message));
     co_return;
@@ -1147,7 +1147,7 @@ Task<void> NatsTransport::publish_jetstream(OutgoingMessage message) {
           "nats: not connected to {} within {} ms; the JetStream publish to '{}' was not sent",
           url_.public_hosts(), timeout.count(), message.destination));
   }
-  auto* target = static_cast<const TargetOptions*>(message.native.get());
+  auto* target = core::options_of<Tag, TargetOptions>(message.native, message.destination);
   auto msg = make_msg(message, true, "");
   jsPubOptions po;
   jsPubOptions_Init(&po);
@@ -1197,7 +1197,7 @@ Task<MessagePtr> NatsTransport::request(OutgoingMessage message,
   std::string reply = fmt::format("{}.{}", reply_prefix_, ++next_reply_);
   auto pending = replies_.add(reply);
   const std::string destination = message.destination;
-  auto* target = static_cast<const TargetOptions*>(message.native.get());
+  auto* target = core::options_of<Tag, TargetOptions>(message.native, message.destination);
   std::exception_ptr error;
   MessagePtr answer;
   try {
@@ -1251,18 +1251,17 @@ SubscriberConfig SubscriberOptions::to_config(std::string destination) const {
   // Core NATS: a queued message exists nowhere else, so it is handled before stopping.
   // JetStream: it is handed back with Nak and redelivered.
   config.drain_queued_on_stop = !stream.has_value();
-  config.native = std::make_shared<NativeSubscriber>(NativeSubscriber{*this});
+  config.native = core::tag_options<Tag>(*this);
   return config;
 }
 
-PublisherTarget to_subject(std::string subject) {
-  return PublisherTarget(std::move(subject),
-                         std::make_shared<TargetOptions>(TargetOptions{Source::core, {}}));
+Target to_subject(std::string subject) {
+  return Target(std::move(subject), core::tag_options<Tag>(TargetOptions{Source::core, {}}));
 }
 
-PublisherTarget to_stream(std::string subject, StreamPublish options) {
-  return PublisherTarget(std::move(subject), std::make_shared<TargetOptions>(TargetOptions{
-                                                 Source::jetstream, std::move(options)}));
+Target to_stream(std::string subject, StreamPublish options) {
+  return Target(std::move(subject),
+                core::tag_options<Tag>(TargetOptions{Source::jetstream, std::move(options)}));
 }
 
 // --- Key-Value ------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ class NatsTestTransport final : public Transport {
       self->replies_.complete(key, std::move(reply));
       co_return;
     }
-    auto* target = static_cast<const TargetOptions*>(message.native.get());
+    auto* target = core::options_of<Tag, TargetOptions>(message.native, message.destination);
     if (target && target->kind == Source::jetstream &&
         !self->any_stream_covers(message.destination))
       throw PublishError(fmt::format(

@@ -25,10 +25,7 @@
 
 namespace faststream::nats {
 
-// What a subscriber's options say, kept with the subscriber (SubscriberConfig::native).
-struct NativeSubscriber {
-  SubscriberOptions options;
-};
+// A subscriber's NATS options (SubscriberConfig::native), or the defaults.
 const SubscriberOptions& options_of(const SubscriberConfig& config);
 
 // Routing shared by the transport and TestBroker's (routes.cpp).

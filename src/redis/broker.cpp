@@ -202,7 +202,8 @@ SpecBindings RedisTransport::subscriber_bindings(const SubscriberConfig& config)
 
 SpecBindings RedisTransport::publisher_bindings(const PublisherTarget& target) const {
   Source kind = Source::channel;
-  if (auto* t = static_cast<const TargetOptions*>(target.native.get())) kind = t->kind;
+  if (auto* t = core::options_of<Tag, TargetOptions>(target.native, target.destination))
+    kind = t->kind;
   const char* method = kind == Source::channel ? "publish"
                        : kind == Source::list  ? "rpush"
                                                : "xadd";
@@ -1000,7 +1001,8 @@ Task<void> RedisTransport::publish(OutgoingMessage message) {
   std::string payload;
   envelope::encode(payload, message);
   TargetOptions target;
-  if (auto* t = static_cast<const TargetOptions*>(message.native.get())) target = *t;
+  if (auto* t = core::options_of<Tag, TargetOptions>(message.native, message.destination))
+    target = *t;
   std::vector<std::string> args;
   switch (target.kind) {
     case Source::channel:
@@ -1023,7 +1025,7 @@ Task<void> RedisTransport::publish(OutgoingMessage message) {
 
 Task<void> RedisTransport::publish_batch(std::vector<OutgoingMessage> messages) {
   auto kind_of = [](const OutgoingMessage& m) {
-    auto* t = static_cast<const TargetOptions*>(m.native.get());
+    auto* t = core::options_of<Tag, TargetOptions>(m.native, m.destination);
     return t ? t->kind : Source::channel;
   };
   const bool one_list =
@@ -1158,21 +1160,18 @@ SubscriberConfig SubscriberOptions::to_config(std::string destination) const {
   config.drain_queued_on_stop = source != Source::stream;
   if (source == Source::list && list.max_records > 1)
     config.queue_capacity = std::max(config.queue_capacity, list.max_records);
-  config.native = std::make_shared<NativeSubscriber>(NativeSubscriber{*this});
+  config.native = core::tag_options<Tag>(*this);
   return config;
 }
 
-PublisherTarget to_channel(std::string name) {
-  return PublisherTarget(std::move(name),
-                         std::make_shared<TargetOptions>(TargetOptions{Source::channel, {}}));
+Target to_channel(std::string name) {
+  return Target(std::move(name), core::tag_options<Tag>(TargetOptions{Source::channel, {}}));
 }
-PublisherTarget to_list(std::string name) {
-  return PublisherTarget(std::move(name),
-                         std::make_shared<TargetOptions>(TargetOptions{Source::list, {}}));
+Target to_list(std::string name) {
+  return Target(std::move(name), core::tag_options<Tag>(TargetOptions{Source::list, {}}));
 }
-PublisherTarget to_stream(std::string name, std::optional<std::size_t> maxlen) {
-  return PublisherTarget(std::move(name),
-                         std::make_shared<TargetOptions>(TargetOptions{Source::stream, maxlen}));
+Target to_stream(std::string name, std::optional<std::size_t> maxlen) {
+  return Target(std::move(name), core::tag_options<Tag>(TargetOptions{Source::stream, maxlen}));
 }
 
 Broker::Broker(std::string url, BrokerSettings settings, BrokerOptions options)

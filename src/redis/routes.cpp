@@ -10,8 +10,8 @@ namespace faststream::redis {
 
 const SubscriberOptions& options_of(const SubscriberConfig& config) {
   static const SubscriberOptions defaults;
-  auto* native = static_cast<const NativeSubscriber*>(config.native.get());
-  return native ? native->options : defaults;
+  auto* options = core::options_of<Tag, SubscriberOptions>(config.native, config.destination);
+  return options ? *options : defaults;
 }
 
 std::string_view to_string(Source source) noexcept {

@@ -136,7 +136,8 @@ class RedisTestTransport final : public Transport {
       co_return;
     }
     Source kind = Source::channel;
-    if (auto* t = static_cast<const TargetOptions*>(message.native.get())) kind = t->kind;
+    if (auto* t = core::options_of<Tag, TargetOptions>(message.native, message.destination))
+      kind = t->kind;
     auto targets = self->route(kind, message.destination);
     if (targets.empty() && kind == Source::channel && message.require_receiver)
       throw NoResponders(fmt::format("nobody received the message: no subscriber of channel '{}'",
@@ -171,7 +172,8 @@ class RedisTestTransport final : public Transport {
   static Task<MessagePtr> request_impl(RedisTestTransport* self, OutgoingMessage message,
                                        std::chrono::milliseconds timeout) {
     Source kind = Source::channel;
-    if (auto* t = static_cast<const TargetOptions*>(message.native.get())) kind = t->kind;
+    if (auto* t = core::options_of<Tag, TargetOptions>(message.native, message.destination))
+      kind = t->kind;
     if (!self->any_target(kind, message.destination))
       throw NoResponders(fmt::format("no subscriber consumes '{}'", message.destination));
     co_return co_await core::request_via_publish(*self, self->replies_, *self->broker_,

@@ -20,14 +20,10 @@
 
 namespace faststream::redis {
 
-// What a subscriber's options say, kept with the subscriber (SubscriberConfig::native).
-struct NativeSubscriber {
-  SubscriberOptions options;
-};
-
 class RedisTransport;
 
 // Routing shared by the transport and TestBroker's (routes.cpp).
+// A subscriber's Redis options (SubscriberConfig::native), or the defaults.
 const SubscriberOptions& options_of(const SubscriberConfig& config);
 std::string_view to_string(Source source) noexcept;
 std::vector<SourceKind> source_kinds();

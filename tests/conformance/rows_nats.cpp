@@ -92,7 +92,7 @@ class NatsFixture final : public Fixture {
     natsConnection_Destroy(nc);
     if (s != NATS_OK) throw std::runtime_error("conformance: cannot create stream " + name);
   }
-  faststream::PublisherTarget target(const std::string& destination) const {
+  faststream::nats::Target target(const std::string& destination) const {
     return jetstream_ ? nats::to_stream(destination) : nats::to_subject(destination);
   }
   bool jetstream_;

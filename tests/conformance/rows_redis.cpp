@@ -62,7 +62,7 @@ class RedisFixture final : public Fixture {
   }
 
  private:
-  faststream::PublisherTarget target(const std::string& destination) const {
+  faststream::redis::Target target(const std::string& destination) const {
     switch (source_) {
       case redis::Source::list:
         return redis::to_list(destination);

@@ -288,7 +288,7 @@ int serve(const std::string& url, std::chrono::seconds limit) {
   const bool eof = wait_for_stdin_eof(limit);
   broker.stop();
   StatsLine stats;
-  const std::pair<const char*, faststream::Subscriber<nats::Message>*> subscribers[] = {
+  const std::pair<const char*, nats::Subscriber*> subscribers[] = {
       {"core", &core}, {"js", &js}, {"pull", &pull}};
   for (const auto& [name, sub] : subscribers) {
     auto s = sub->stats();
@@ -302,7 +302,7 @@ int serve(const std::string& url, std::chrono::seconds limit) {
   return 0;
 }
 
-faststream::PublisherTarget target_of(const std::string& source) {
+faststream::nats::Target target_of(const std::string& source) {
   const std::string subject = "interop.py." + source;
   if (source == "core") return nats::to_subject(subject);
   if (source == "js" || source == "pull")

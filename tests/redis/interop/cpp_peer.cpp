@@ -262,7 +262,7 @@ int serve(const std::string& url, std::chrono::seconds limit) {
   const bool eof = wait_for_stdin_eof(limit);
   broker.stop();
   StatsLine stats;
-  const std::pair<const char*, faststream::Subscriber<redis::Message>*> subscribers[] = {
+  const std::pair<const char*, redis::Subscriber*> subscribers[] = {
       {"channel", &channel}, {"list", &list}, {"stream", &stream}};
   for (const auto& [name, sub] : subscribers) {
     auto s = sub->stats();
@@ -276,7 +276,7 @@ int serve(const std::string& url, std::chrono::seconds limit) {
   return 0;
 }
 
-faststream::PublisherTarget target_of(const std::string& source) {
+faststream::redis::Target target_of(const std::string& source) {
   const std::string name = "interop.py." + source;
   if (source == "list") return redis::to_list(name);
   if (source == "stream") return redis::to_stream(name);
