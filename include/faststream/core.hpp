@@ -175,6 +175,13 @@ struct SourceKind {
   std::string help;  // "RPUSH to the list DEST"
 };
 
+// How a subscriber or publisher appears as an AsyncAPI channel: its name (the base of the
+// channel's key, as FastStream names them) and its address (what the broker routes on).
+struct ChannelSpec {
+  std::string name;
+  std::string address;
+};
+
 // One way into a subscriber from outside the app (the CLI's publish): the kind of its source
 // and the target a publisher uses to reach it.
 struct SourceRoute {
@@ -201,6 +208,16 @@ class Transport {
   virtual ServerSpec server_spec() const = 0;
   virtual SpecBindings subscriber_bindings(const SubscriberConfig&) const { return {}; }
   virtual SpecBindings publisher_bindings(const PublisherTarget&) const { return {}; }
+  // The channels a subscriber reads: by default one, named and addressed by its destination;
+  // a backend says otherwise (a Kafka subscriber on several topics, an AMQP queue bound to an
+  // exchange by a routing key).
+  virtual std::vector<ChannelSpec> subscriber_channels(const SubscriberConfig& config) const {
+    return {{config.destination, config.destination}};
+  }
+  // The channel a publisher (or a publishes_to target) sends to.
+  virtual ChannelSpec publisher_channel(const PublisherTarget& target) const {
+    return {target.destination, target.destination};
+  }
   // The kinds of source a message can be sent to on this broker ("channel", "list",
   // "stream" on Redis; "core", "jetstream" on NATS), for the CLI's publish flags. Empty:
   // one kind only.

@@ -211,6 +211,8 @@ struct Builder {
   std::vector<SendSource> sends;
 
   void subscriber(const SubscriberCore& sub);
+  void subscriber_channel(const SubscriberConfig& cfg, const std::vector<HandlerSpec>& handlers,
+                          const std::vector<std::string>& calls, const ChannelSpec& named);
   void reply(const SubscriberConfig& cfg, const std::vector<HandlerSpec>& handlers,
              const std::vector<std::string>& calls, const std::string& key, Operation& op);
   void publishers();
@@ -225,6 +227,32 @@ void Builder::subscriber(const SubscriberCore& sub) {
   std::vector<std::string> calls;
   for (const auto& h : handlers) calls.push_back(unique(used_calls, call_name(h, batch), ""));
 
+  // One channel and receive operation per channel the transport names for the subscriber.
+  for (const ChannelSpec& named : transport.subscriber_channels(cfg))
+    subscriber_channel(cfg, handlers, calls, named);
+
+  // Results also go to the publishes_to targets of the handler and of the subscriber.
+  for (std::size_t i = 0; i < handlers.size(); ++i) {
+    const HandlerSpec& h = handlers[i];
+    if (!h.result_schema) continue;
+    std::vector<const PublisherTarget*> targets;
+    for (const auto& t : h.options.publishes_to) targets.push_back(&t);
+    for (const auto& t : cfg.publishes_to) targets.push_back(&t);
+    for (const PublisherTarget* t : targets) {
+      sends.push_back({*t,
+                       clear_key(transport.publisher_channel(*t).name) + ":Publisher",
+                       calls[i],
+                       {},
+                       h.result_schema,
+                       json_default_empty(h.result_content_type)});
+    }
+  }
+}
+
+void Builder::subscriber_channel(const SubscriberConfig& cfg,
+                                 const std::vector<HandlerSpec>& handlers,
+                                 const std::vector<std::string>& calls, const ChannelSpec& named) {
+  const bool batch = cfg.batch.has_value();
   std::string base;
   if (!cfg.title.empty()) {
     base = clear_key(cfg.title);
@@ -237,20 +265,19 @@ void Builder::subscriber(const SubscriberCore& sub) {
       for (std::size_t i = 0; i < calls.size(); ++i) call_part += (i ? "," : "") + calls[i];
       call_part += "]";
     }
-    base = clear_key(cfg.destination) + ":" + call_part;
+    base = clear_key(named.name) + ":" + call_part;
   }
   const std::string key = unique(channel_keys, base, ":");
   const SpecBindings bindings = transport.subscriber_bindings(cfg);
 
   Channel ch;
   ch.key = key;
-  ch.address = cfg.destination;
+  ch.address = named.address;
   ch.description = cfg.description;
   if (ch.description.empty() && handlers.size() == 1)
     ch.description = handlers.front().options.description;
-  ch.bindings = parse_bindings(bindings.channel, "channel", cfg.destination);
-  const json::object message_bindings =
-      parse_bindings(bindings.message, "message", cfg.destination);
+  ch.bindings = parse_bindings(bindings.channel, "channel", named.address);
+  const json::object message_bindings = parse_bindings(bindings.message, "message", named.address);
 
   const bool single = handlers.size() <= 1;
   const std::string titled = clear_key(cfg.title);
@@ -289,26 +316,9 @@ void Builder::subscriber(const SubscriberCore& sub) {
   op.key = unique(operation_keys, cfg.title.empty() ? key + "Subscribe" : key, ":");
   op.action = Action::receive;
   op.channel = key;
-  op.bindings = parse_bindings(bindings.operation, "operation", cfg.destination);
+  op.bindings = parse_bindings(bindings.operation, "operation", named.address);
   if (!cfg.no_reply) reply(cfg, handlers, calls, key, op);
   spec.operations.push_back(std::move(op));
-
-  // Results also go to the publishes_to targets of the handler and of the subscriber.
-  for (std::size_t i = 0; i < handlers.size(); ++i) {
-    const HandlerSpec& h = handlers[i];
-    if (!h.result_schema) continue;
-    std::vector<const PublisherTarget*> targets;
-    for (const auto& t : h.options.publishes_to) targets.push_back(&t);
-    for (const auto& t : cfg.publishes_to) targets.push_back(&t);
-    for (const PublisherTarget* t : targets) {
-      sends.push_back({*t,
-                       clear_key(t->destination) + ":Publisher",
-                       calls[i],
-                       {},
-                       h.result_schema,
-                       json_default_empty(h.result_content_type)});
-    }
-  }
 }
 
 // A handler's result goes back to the request's reply_to (unless no_reply): the receive
@@ -348,13 +358,14 @@ void Builder::publishers() {
   std::vector<SendSource> all;
   for (const PublisherSpec& p : broker.publishers()) {
     if (!p.include_in_schema) continue;
-    SendSource s{
-        p.target,
-        p.title.empty() ? clear_key(p.target.destination) + ":Publisher" : clear_key(p.title),
-        p.payload_name.empty() ? "Publisher" : camel(p.payload_name),
-        p.description,
-        p.payload_schema,
-        content_type_for(p.payload_name)};
+    SendSource s{p.target,
+                 p.title.empty()
+                     ? clear_key(transport.publisher_channel(p.target).name) + ":Publisher"
+                     : clear_key(p.title),
+                 p.payload_name.empty() ? "Publisher" : camel(p.payload_name),
+                 p.description,
+                 p.payload_schema,
+                 content_type_for(p.payload_name)};
     all.push_back(std::move(s));
   }
   for (auto& s : sends) all.push_back(std::move(s));
@@ -375,14 +386,15 @@ void Builder::publishers() {
     const std::string key = unique(channel_keys, first.base_key, ":");
     const SpecBindings bindings = transport.publisher_bindings(first.target);
 
+    const ChannelSpec named = transport.publisher_channel(first.target);
     Channel ch;
     ch.key = key;
-    ch.address = first.target.destination;
+    ch.address = named.address;
     for (const SendSource* s : group)
       if (ch.description.empty()) ch.description = s->description;
-    ch.bindings = parse_bindings(bindings.channel, "channel", first.target.destination);
+    ch.bindings = parse_bindings(bindings.channel, "channel", named.address);
     const json::object message_bindings =
-        parse_bindings(bindings.message, "message", first.target.destination);
+        parse_bindings(bindings.message, "message", named.address);
 
     struct Distinct {
       json::value schema;

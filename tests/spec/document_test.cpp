@@ -384,4 +384,63 @@ TEST(AsyncApiDocument, YamlIsTheSameDocument) {
   }
 }
 
+// A transport names the channels itself: one subscriber on three topics (as a Kafka subscriber
+// is) is three channels with their own addresses and receive operations; a target routed by a
+// key (as an AMQP exchange) has a name and an address of the transport's choosing.
+class ChannelNamingTransport final : public faststream::Transport {
+ public:
+  explicit ChannelNamingTransport(std::unique_ptr<faststream::Transport> inner)
+      : inner_(std::move(inner)) {}
+  std::string protocol() const override { return "memory"; }
+  std::string public_url() const override { return "memory://"; }
+  void set_url(std::string) override {}
+  faststream::ServerSpec server_spec() const override {
+    return {"localhost", "memory", "", "", ""};
+  }
+  std::vector<faststream::ChannelSpec> subscriber_channels(
+      const faststream::SubscriberConfig& c) const override {
+    if (c.destination != "t1,t2,t3") return Transport::subscriber_channels(c);
+    return {{"t1", "t1"}, {"t2", "t2"}, {"t3", "t3"}};
+  }
+  faststream::ChannelSpec publisher_channel(const faststream::PublisherTarget& t) const override {
+    return {"orders-exchange/" + t.destination, "orders-exchange"};
+  }
+  void start(faststream::BrokerCore& b) override { inner_->start(b); }
+  void stop_consuming() override { inner_->stop_consuming(); }
+  void close() override { inner_->close(); }
+  faststream::Task<void> publish(faststream::OutgoingMessage m) override {
+    return inner_->publish(std::move(m));
+  }
+  faststream::Task<faststream::MessagePtr> request(faststream::OutgoingMessage m,
+                                                   std::chrono::milliseconds t) override {
+    return inner_->request(std::move(m), t);
+  }
+
+ private:
+  std::unique_ptr<faststream::Transport> inner_;
+};
+
+TEST(AsyncApiDocument, TheTransportNamesChannelsAndAddresses) {
+  faststream::memory::Broker broker;
+  broker.core().replace_transport(
+      std::make_unique<ChannelNamingTransport>(faststream::memory::make_transport("memory://")));
+  broker.subscriber("t1,t2,t3").publishes_to("created").handle([](const spec_test::Notice& n) {
+    return n;
+  });
+  broker.publisher<spec_test::Notice>("audit");
+  const json::value doc = json::parse(faststream::asyncapi::generate(broker.core(), {}));
+  for (const char* topic : {"t1", "t2", "t3"}) {
+    const std::string key = std::string(topic) + ":HandleNotice";
+    EXPECT_EQ(at(doc, {"channels", key, "address"}), topic);
+    EXPECT_EQ(at(doc, {"operations", key + "Subscribe", "action"}), "receive");
+  }
+  // '/' in a name becomes '.' in the key; the address is the transport's.
+  EXPECT_EQ(at(doc, {"channels", "orders-exchange.created:Publisher", "address"}),
+            "orders-exchange");
+  EXPECT_EQ(at(doc, {"channels", "orders-exchange.audit:Publisher", "address"}), "orders-exchange");
+  EXPECT_EQ(at(doc, {"operations", "orders-exchange.created:Publisher", "action"}), "send");
+  // Three topics, a reply channel each, two publisher channels.
+  EXPECT_EQ(at(doc, {"channels"}).as_object().size(), 8u) << at(doc, {"channels"});
+}
+
 }  // namespace
