@@ -32,6 +32,17 @@ struct RequestOptions {
 };
 
 namespace detail {
+// A backend's per-call options type derives from PublishOptions and adds its fields and
+//   BackendOptionsPtr call_options() const;   // they, tagged with the backend's name
+template <class Options>
+BackendOptionsPtr call_options_of(const Options& options) {
+  if constexpr (requires { options.call_options(); }) {
+    return options.call_options();
+  } else {
+    return nullptr;
+  }
+}
+
 template <class T>
 OutgoingMessage make_outgoing(const T& value, PublisherTarget target, PublishOptions&& options) {
   OutgoingMessage out;
@@ -245,11 +256,14 @@ class BasicRouter {
 
 // What every backend's Broker offers; the backend adds subscriber() and its own options.
 // TargetT: the backend's own target type; another backend's does not compile here.
-template <class MessageT, class SubscriberOptionsT, class TargetT = PublisherTarget>
+// PublishOptionsT: the backend's per-call publish options (derived from PublishOptions).
+template <class MessageT, class SubscriberOptionsT, class TargetT = PublisherTarget,
+          class PublishOptionsT = PublishOptions>
 class BasicBroker {
  public:
   using Router = BasicRouter<MessageT, SubscriberOptionsT, TargetT>;
   using Target = TargetT;
+  using CallOptions = PublishOptionsT;
 
   Subscriber<MessageT, TargetT> subscriber(std::string destination,
                                            SubscriberOptionsT options = {}) {
@@ -265,14 +279,27 @@ class BasicBroker {
     return Publisher<T>(*core_, std::move(target));
   }
 
-  // co_await it in a coroutine, or .get() it to block.
+  // co_await it in a coroutine, or .get() it to block; gives what the broker said (a stream
+  // entry id, a JetStream sequence...).
   template <Payload T>
-  Task<void> publish(const T& value, TargetT target) {
-    return core_->publish(detail::make_outgoing(value, std::move(target), PublishOptions()));
+  Task<PublishResult> publish(const T& value, TargetT target) {
+    return core_->publish_with_result(
+        detail::make_outgoing(value, std::move(target), PublishOptions()));
   }
   template <Payload T>
-  Task<void> publish(const T& value, TargetT target, PublishOptions options) {
-    return core_->publish(detail::make_outgoing(value, std::move(target), std::move(options)));
+  Task<PublishResult> publish(const T& value, TargetT target, PublishOptions options) {
+    return core_->publish_with_result(
+        detail::make_outgoing(value, std::move(target), std::move(options)));
+  }
+  // The backend's own per-call options (nats::PublishOptions: JetStream expectations...).
+  template <Payload T>
+  requires(!std::same_as<PublishOptionsT, PublishOptions>) Task<PublishResult> publish(
+      const T& value, TargetT target, PublishOptionsT options) {
+    BackendOptionsPtr call = detail::call_options_of(options);
+    OutgoingMessage out = detail::make_outgoing(value, std::move(target),
+                                                static_cast<PublishOptions&&>(std::move(options)));
+    out.call_native = std::move(call);
+    return core_->publish_with_result(std::move(out));
   }
 
   // Several values to one destination in one go where the broker can (a Redis list: one
@@ -308,7 +335,7 @@ class BasicBroker {
 
   // Another backend's target: a compile error that says so.
   template <class T, detail::ForeignTarget<TargetT> Other, class... Rest>
-  Task<void> publish(const T&, Other, Rest&&...) {
+  Task<PublishResult> publish(const T&, Other, Rest&&...) {
     FASTSTREAM_REFUSE_FOREIGN_TARGET(Other);
     return {};
   }

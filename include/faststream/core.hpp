@@ -320,6 +320,8 @@ class BrokerCore {
 
   // Publishes through the broker's publish middlewares, then the transport.
   Task<void> publish(OutgoingMessage message);
+  // The same, with what the broker said about it.
+  Task<PublishResult> publish_with_result(OutgoingMessage message);
   Task<void> publish_batch(std::vector<OutgoingMessage> messages);
   // Sends a request and waits for the reply (correlated by id) up to `timeout`.
   Task<Reply> request(OutgoingMessage message, std::chrono::milliseconds timeout);

@@ -178,6 +178,17 @@ class BackendOptions {
 };
 using BackendOptionsPtr = std::shared_ptr<const BackendOptions>;
 
+// What the broker said about a publish, as far as it says anything (fields it does not fill
+// stay empty): where it stored the message, under which id, how many received it.
+struct PublishResult {
+  std::string id;                          // a Redis stream entry id ("1700000000000-0")
+  std::string stream;                      // the JetStream stream (later: the Kafka topic)
+  std::optional<std::uint64_t> sequence;   // the JetStream stream sequence (later: Kafka offset)
+  std::optional<std::int32_t> partition;   // Kafka
+  std::optional<std::uint64_t> receivers;  // a Redis PUBLISH: subscribers that got it
+  bool duplicate = false;  // JetStream: already stored under this message id (not again)
+};
+
 // A message on its way to a broker.
 struct OutgoingMessage {
   std::string destination;
@@ -189,6 +200,10 @@ struct OutgoingMessage {
   Headers headers;
   // Backend-specific publish options of the target (e.g. a Redis stream's maxlen).
   BackendOptionsPtr native;
+  // Backend-specific options of this one publish (e.g. a JetStream expected last sequence).
+  BackendOptionsPtr call_native;
+  // Where the transport writes what the broker said (null: nobody asked).
+  std::shared_ptr<PublishResult> result;
   // How long the publish may wait on backpressure; 0 = the broker's publish_timeout.
   std::chrono::milliseconds timeout{0};
   // An answer to a request's reply_to: someone waits for it, so backends that batch writes

@@ -164,6 +164,22 @@ struct TargetOptions {
   Source kind = Source::core;
   StreamPublish stream;
 };
+// What a JetStream publish may require of the stream before it stores the message
+// (optimistic concurrency); the server refuses the publish otherwise (PublishError). A
+// sequence of 0 asks nothing (nats.c sends no expectation for it: an empty stream cannot be
+// required).
+struct Expect {
+  std::optional<std::uint64_t> last_sequence;          // the stream's last sequence
+  std::optional<std::uint64_t> last_subject_sequence;  // the last sequence of this subject
+  std::string last_message_id;                         // the last Nats-Msg-Id stored
+};
+
+// The options of one publish: FastStream's (headers, ids, timeout) and NATS's own.
+struct PublishOptions : faststream::PublishOptions {
+  Expect expect;  // JetStream publishes only
+  BackendOptionsPtr call_options() const;
+};
+
 // The NATS backend's own target type: only a nats::Broker takes it.
 struct Tag {
   static constexpr std::string_view name = "nats";
@@ -242,7 +258,7 @@ struct BrokerOptions {
   std::string connection_name = "faststream-cpp";
 };
 
-class Broker : public BasicBroker<Message, SubscriberOptions, Target> {
+class Broker : public BasicBroker<Message, SubscriberOptions, Target, PublishOptions> {
  public:
   // nats://[user:password@ | token@]host:port[,host2:port2...]; tls://... for TLS.
   // Credentials never appear in logs or docs.

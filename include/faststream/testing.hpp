@@ -102,7 +102,8 @@ class TestBroker : public TestBrokerBase {
   // Publishes and (in memory) runs the matching handlers before returning; a handler's
   // exception is rethrown here.
   template <Payload T>
-  void publish(const T& value, typename BrokerT::Target target, PublishOptions options = {}) {
+  void publish(const T& value, typename BrokerT::Target target,
+               typename BrokerT::CallOptions options = {}) {
     broker_.publish(value, std::move(target), std::move(options)).get();
   }
   template <Payload T>

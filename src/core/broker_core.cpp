@@ -254,6 +254,9 @@ Task<void> BrokerCore::publish(OutgoingMessage message) {
   if (message.native)
     core::check_backend(message.native, impl_->transport->protocol(), "publish to",
                         message.destination);
+  if (message.call_native)
+    core::check_backend(message.call_native, impl_->transport->protocol(), "publish to",
+                        message.destination);
   fill_ids(message);
   detail::PublishMetrics* metrics = impl_->publish_metrics && !message.is_reply
                                         ? &impl_->publish_metrics->at(message.destination)
@@ -263,6 +266,19 @@ Task<void> BrokerCore::publish(OutgoingMessage message) {
                         : publish_through_chain(&impl_->publish_chain, std::move(message));
   if (!metrics) return send;
   return measured(metrics, std::move(send), 1);
+}
+
+namespace {
+Task<PublishResult> publish_and_report(BrokerCore* core, OutgoingMessage message) {
+  auto result = std::make_shared<PublishResult>();
+  message.result = result;
+  co_await core->publish(std::move(message));
+  co_return std::move(*result);
+}
+}  // namespace
+
+Task<PublishResult> BrokerCore::publish_with_result(OutgoingMessage message) {
+  return publish_and_report(this, std::move(message));
 }
 
 namespace {
@@ -281,6 +297,8 @@ Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
   for (auto& m : messages) {
     if (m.native)
       core::check_backend(m.native, impl_->transport->protocol(), "publish to", m.destination);
+    if (m.call_native)
+      core::check_backend(m.call_native, impl_->transport->protocol(), "publish to", m.destination);
     fill_ids(m);
   }
   // Publish middlewares see every message; then they go one by one (each counted by publish).
@@ -296,6 +314,9 @@ Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
 Task<Reply> BrokerCore::request(OutgoingMessage message, std::chrono::milliseconds timeout) {
   if (message.native)
     core::check_backend(message.native, impl_->transport->protocol(), "request to",
+                        message.destination);
+  if (message.call_native)
+    core::check_backend(message.call_native, impl_->transport->protocol(), "request to",
                         message.destination);
   fill_ids(message);
   detail::PublishMetrics* metrics =

@@ -63,6 +63,9 @@ class PubAckResult final : public faststream::Message {
  public:
   std::string error;           // empty: stored
   bool no_responders = false;  // no stream stores the subject
+  std::string stream;          // stored: where, at which sequence, or a duplicate
+  std::uint64_t sequence = 0;
+  bool duplicate = false;
 
  protected:
   void on_settle(Settlement, const NackOptions&) override {}
@@ -911,6 +914,9 @@ void NatsTransport::on_pub_ack(natsMsg* raw, jsPubAck* ack, jsPubAckErr* error) 
   auto result = std::make_unique<PubAckResult>();
   if (ack) {
     // Stored (or a duplicate of a stored one: what Nats-Msg-Id is for).
+    result->stream = ack->Stream ? ack->Stream : "";
+    result->sequence = ack->Sequence;
+    result->duplicate = ack->Duplicate;
   } else if (error) {
     result->error =
         error->ErrText && *error->ErrText ? error->ErrText : natsStatus_GetText(error->Err);
@@ -1154,6 +1160,11 @@ Task<void> NatsTransport::publish_jetstream(OutgoingMessage message) {
   po.MaxWait = timeout.count();
   if (target && !target->stream.expect_stream.empty())
     po.ExpectStream = target->stream.expect_stream.c_str();
+  if (auto* expect = core::options_of<Tag, Expect>(message.call_native, message.destination)) {
+    if (expect->last_sequence) po.ExpectLastSeq = *expect->last_sequence;
+    if (expect->last_subject_sequence) po.ExpectLastSubjectSeq = *expect->last_subject_sequence;
+    if (!expect->last_message_id.empty()) po.ExpectLastMsgId = expect->last_message_id.c_str();
+  }
   if (target && !target->stream.wait_for_ack) {
     natsMsg* raw = msg.release();
     natsStatus s = js_PublishMsgAsync(pub_js_.get(), &raw, &po);
@@ -1189,6 +1200,11 @@ Task<void> NatsTransport::publish_jetstream(OutgoingMessage message) {
   if (!ack->error.empty())
     throw PublishError(fmt::format("nats: JetStream did not store the message for '{}': {}",
                                    message.destination, ack->error));
+  if (message.result) {
+    message.result->stream = ack->stream;
+    message.result->sequence = ack->sequence;
+    message.result->duplicate = ack->duplicate;
+  }
 }
 
 Task<MessagePtr> NatsTransport::request(OutgoingMessage message,
@@ -1253,6 +1269,12 @@ SubscriberConfig SubscriberOptions::to_config(std::string destination) const {
   config.drain_queued_on_stop = !stream.has_value();
   config.native = core::tag_options<Tag>(*this);
   return config;
+}
+
+BackendOptionsPtr PublishOptions::call_options() const {
+  if (!expect.last_sequence && !expect.last_subject_sequence && expect.last_message_id.empty())
+    return nullptr;
+  return core::tag_options<Tag>(expect);
 }
 
 Target to_subject(std::string subject) {

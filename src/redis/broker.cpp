@@ -961,7 +961,9 @@ Task<void> RedisTransport::wait_connected(std::chrono::milliseconds timeout) {
 
 Task<void> RedisTransport::send_publish(std::vector<std::string> args,
                                         std::chrono::milliseconds timeout, std::string destination,
-                                        bool require_receiver) {
+                                        bool require_receiver,
+                                        std::shared_ptr<PublishResult> result) {
+  const std::string args_kind = args.empty() ? std::string() : args.front();
   Executor* origin = detail::current_executor();
   co_await SwitchTo(&loop());
   std::exception_ptr error;
@@ -988,7 +990,14 @@ Task<void> RedisTransport::send_publish(std::vector<std::string> args,
   if (reply.is_error())
     throw PublishError(
         fmt::format("redis refused the publish to '{}': {}", destination, reply.str));
-  // PUBLISH answers how many subscribers received the message; pub/sub keeps nothing.
+  // PUBLISH answers how many subscribers received the message (RPUSH the list's length:
+  // not reported); XADD the new entry's id.
+  if (result) {
+    if (args_kind == "PUBLISH" && reply.type == Value::Type::integer)
+      result->receivers = static_cast<std::uint64_t>(reply.integer);
+    if (args_kind == "XADD" && reply.type == Value::Type::string) result->id = reply.str;
+  }
+  // Pub/sub keeps nothing: a PUBLISH that reached nobody is lost.
   if (require_receiver && reply.type == Value::Type::integer && reply.integer == 0)
     throw NoResponders(fmt::format(
         "nobody received the message: redis counted 0 subscribers of channel '{}' (pub/sub "
@@ -1020,7 +1029,8 @@ Task<void> RedisTransport::publish(OutgoingMessage message) {
   auto timeout =
       message.timeout.count() > 0 ? message.timeout : broker_->settings().publish_timeout;
   return send_publish(std::move(args), timeout, message.destination,
-                      target.kind == Source::channel && message.require_receiver);
+                      target.kind == Source::channel && message.require_receiver,
+                      std::move(message.result));
 }
 
 Task<void> RedisTransport::publish_batch(std::vector<OutgoingMessage> messages) {
@@ -1043,7 +1053,7 @@ Task<void> RedisTransport::publish_batch(std::vector<OutgoingMessage> messages) 
   }
   auto timeout = messages.front().timeout.count() > 0 ? messages.front().timeout
                                                       : broker_->settings().publish_timeout;
-  return send_publish(std::move(args), timeout, messages.front().destination, false);
+  return send_publish(std::move(args), timeout, messages.front().destination, false, nullptr);
 }
 
 Task<MessagePtr> RedisTransport::request(OutgoingMessage message,

@@ -401,7 +401,7 @@ TEST(MemoryBroker, NackWithDelayRedeliversNoSooner) {
 Task<void> forward_next(Broker* broker, int x) {
   co_await faststream::sleep(1ms);
   int next = x + 1;
-  Task<void> publish = broker->publish(next, "stage2");
+  auto publish = broker->publish(next, "stage2");
   co_await std::move(publish);
 }
 

@@ -100,7 +100,7 @@ TEST(MemoryThreads, ConcurrentRequestsGetTheirOwnReplies) {
 }
 
 Task<void> relay(Broker* broker, int x) {
-  Task<void> publish = broker->publish(x, "ts.sink");
+  auto publish = broker->publish(x, "ts.sink");
   co_await std::move(publish);
 }
 

@@ -354,10 +354,17 @@ TEST(NatsJetStream, MessageIdDeduplicatesRetriedPublishes) {
   broker.start();
   faststream::PublishOptions options;
   options.message_id = "order-42";
-  broker.publish(order("D-1"), nats::to_stream(subject), options).get();
-  broker.publish(order("D-1"), nats::to_stream(subject), options).get();  // a retry
+  // The publish says what the PubAck said: the stream, the sequence, a duplicate.
+  auto first = broker.publish(order("D-1"), nats::to_stream(subject), options).get();
+  auto retry = broker.publish(order("D-1"), nats::to_stream(subject), options).get();
+  EXPECT_EQ(first.stream, stream);
+  EXPECT_EQ(first.sequence, 1u);
+  EXPECT_FALSE(first.duplicate);
+  EXPECT_TRUE(retry.duplicate);
+  EXPECT_EQ(retry.sequence, 1u);
   options.message_id = "order-43";
-  broker.publish(order("D-2"), nats::to_stream(subject), options).get();
+  auto second = broker.publish(order("D-2"), nats::to_stream(subject), options).get();
+  EXPECT_EQ(second.sequence, 2u);
   EXPECT_EQ(raw.stream(stream).value().messages, 2u);
   // Two messages sharing a correlation id (a handler's results do) are both stored.
   faststream::PublishOptions same_correlation;
@@ -369,6 +376,41 @@ TEST(NatsJetStream, MessageIdDeduplicatesRetriedPublishes) {
   EXPECT_THROW(
       broker.publish(order("D-3"), nats::to_stream(subject, {.expect_stream = "OTHER"})).get(),
       faststream::PublishError);
+  broker.stop();
+}
+
+// Per-call options of the NATS backend (nats::PublishOptions) beside the target's: JetStream's
+// optimistic concurrency, checked by the server.
+TEST(NatsJetStream, PublishExpectationsAreCheckedByTheServer) {
+  auto& server = shared_server();
+  RawClient raw(server.url());
+  const auto stream = unique("EXPECT"), subject = unique("expect");
+  raw.add_stream(stream, subject);
+  nats::Broker broker(server.url(), quiet());
+  broker.start();
+  EXPECT_EQ(broker.publish(order("E-1"), nats::to_stream(subject)).get().sequence, 1u);
+  nats::PublishOptions second;
+  second.message_id = "m-2";
+  second.expect.last_sequence = 1;
+  EXPECT_EQ(broker.publish(order("E-2"), nats::to_stream(subject), second).get().sequence, 2u);
+  nats::PublishOptions stale;
+  stale.expect.last_sequence = 1;  // someone stored another meanwhile: refused
+  try {
+    broker.publish(order("E-3"), nats::to_stream(subject), stale).get();
+    ADD_FAILURE() << "a stale expected sequence was stored";
+  } catch (const faststream::PublishError& e) {
+    EXPECT_NE(std::string(e.what()).find("wrong last sequence: 2"), std::string::npos) << e.what();
+  }
+  nats::PublishOptions fresh;
+  fresh.expect.last_sequence = 2;
+  fresh.expect.last_message_id = "m-2";
+  fresh.expect.last_subject_sequence = 2;
+  EXPECT_EQ(broker.publish(order("E-4"), nats::to_stream(subject), fresh).get().sequence, 3u);
+  nats::PublishOptions wrong_id;
+  wrong_id.expect.last_message_id = "m-1";
+  EXPECT_THROW(broker.publish(order("E-5"), nats::to_stream(subject), wrong_id).get(),
+               faststream::PublishError);
+  EXPECT_EQ(raw.stream(stream).value().messages, 3u);
   broker.stop();
 }
 

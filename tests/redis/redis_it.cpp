@@ -59,11 +59,19 @@ TEST(RedisChannel, TypedMessagesArriveAndResultsArePublished) {
   broker.start();
   faststream::PublishOptions options;
   options.correlation_id = "corr-1";
-  broker.publish(order("A-1", 3), in, options).get();
+  // The publish says what Redis said: PUBLISH counted one subscriber.
+  auto sent = broker.publish(order("A-1", 3), in, options).get();
+  EXPECT_EQ(sent.receivers, 1u);
   ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(mutex);
     return receipts.size() == 1;
   }));
+  EXPECT_EQ(broker.publish(order("A-2", 3), unique("nobody")).get().receivers, 0u);
+  // XADD answers the entry's id.
+  const auto stream = unique("events");
+  auto added = broker.publish(order("A-3", 3), redis::to_stream(stream)).get();
+  EXPECT_FALSE(added.id.empty());
+  EXPECT_EQ(server.command({"XRANGE", stream, added.id, added.id}), "1");
   broker.stop();
   EXPECT_EQ(receipts[0].order_id, "A-1");
   EXPECT_TRUE(receipts[0].accepted);
