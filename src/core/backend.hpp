@@ -2,13 +2,16 @@
 // Everything a backend (src/<backend>/) may use of the core, in one header: the public
 // Transport interface and subscriber hooks (faststream/core.hpp), the broker's event loop,
 // inline delivery for TestBroker transports, background tasks, the reply registry, the
-// client-side subject matcher and URL text helpers. A backend includes this and its own
-// headers; nothing else from src/core.
+// client-side subject matcher, URL text helpers, and the sans-I/O delivery bookkeeping
+// (publisher confirms, channel generations, prefetch, committable offsets). A backend includes this
+// and its own headers; nothing else from src/core.
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/background.hpp"
+#include "core/confirms.hpp"
+#include "core/offsets.hpp"
 #include "core/replies.hpp"
 #include "core/subject_match.hpp"
 #include "core/url_text.hpp"

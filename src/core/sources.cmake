@@ -15,5 +15,7 @@ list(APPEND FASTSTREAM_SOURCES
   core/background.cpp
   core/url_text.cpp
   core/subject_match.cpp
+  core/confirms.cpp
+  core/offsets.cpp
   core/http_server.cpp
   core/metrics.cpp)
