@@ -52,6 +52,9 @@ struct SubscriberConfig {
   AckPolicy ack_policy = AckPolicy::reject_on_error;
   std::size_t max_workers = 1;        // handlers of this subscriber running at once
   std::size_t queue_capacity = 1024;  // messages buffered between the broker and the handlers
+  // Messages with an ordering key (Message::set_ordering_key): at most this many of one key
+  // wait in the queue, so one busy key cannot fill it; 0 = a quarter of queue_capacity.
+  std::size_t key_capacity = 0;
   std::optional<BatchConfig> batch;
   DecodeOptions decode;
   std::vector<std::shared_ptr<Middleware>> middlewares;
@@ -108,6 +111,23 @@ class SubscriberCore {
   Task<void> deliver(MessagePtr message, std::chrono::milliseconds timeout);
   // Calls `ready()` once when the queue has room again (used by backends to resume reading).
   void when_ready(detail::Callback ready);
+
+  // --- For backends: ordering keys (a Kafka partition). -------------------------------------
+  // Messages carrying one key run one at a time in arrival order; different keys (and
+  // messages without a key) run in parallel up to max_workers. Batch subscribers ignore keys.
+  // A key's messages stop being started while it is paused (they stay queued).
+  void pause_key(std::uint64_t key);
+  void resume_key(std::uint64_t key);
+  // Removes the key's queued messages (not started, not settled) and hands them back, in
+  // order: a revoked partition's messages are redelivered to its next owner, not handled here.
+  std::vector<MessagePtr> discard_key(std::uint64_t key);
+  // How many more messages of `key` the queue takes now.
+  std::size_t key_room(std::uint64_t key) const;
+  // Whether a message of `key` is running now.
+  bool key_busy(std::uint64_t key) const;
+  // Waits (suspending, e.g. on the event loop) until no message of `key` runs, up to
+  // `deadline`; true when none does.
+  Task<bool> wait_key_idle(std::uint64_t key, std::chrono::steady_clock::time_point deadline);
 
   SubscriberStats stats() const;
   // How many messages the queue takes now (0 once closing).

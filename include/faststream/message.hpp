@@ -132,6 +132,15 @@ class Message {
     path_params_ = std::move(params);
   }
   void set_failure_reason(std::string reason) { failure_reason_ = std::move(reason); }
+  // The ordering key (a Kafka partition) of a message whose subscriber must run the messages
+  // of one key one at a time, in order; different keys run in parallel (max_workers).
+  bool has_ordering_key() const noexcept { return has_ordering_key_; }
+  std::uint64_t ordering_key() const noexcept { return ordering_key_; }
+  // Backend-internal: set before the message is delivered to its subscriber.
+  void set_ordering_key(std::uint64_t key) noexcept {
+    ordering_key_ = key;
+    has_ordering_key_ = true;
+  }
   // Backend-internal: the message cannot be read (see bad_input()); the first reason stays.
   void set_bad_input(std::string why) {
     if (bad_input_.empty()) bad_input_ = std::move(why);
@@ -162,6 +171,8 @@ class Message {
  private:
   bool settle(Settlement s, const NackOptions& options);
   Settlement settlement_ = Settlement::none;
+  bool has_ordering_key_ = false;
+  std::uint64_t ordering_key_ = 0;
   std::vector<std::pair<std::string, std::string>> path_params_;
   std::string failure_reason_;
 };

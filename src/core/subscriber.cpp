@@ -107,7 +107,7 @@ SubscriberStats SubscriberCore::stats() const {
   s.skipped = impl_->skipped.load();
   s.in_flight = impl_->in_flight.load();
   std::lock_guard lock(impl_->mutex);
-  s.queued = impl_->queue.size();
+  s.queued = impl_->queued_locked();
   s.max_queued = impl_->max_queued;
   return s;
 }
@@ -161,7 +161,7 @@ void SubscriberCore::start(BrokerCore& broker) {
   std::lock_guard lock(i.mutex);
   i.open = true;
   i.closing = false;
-  if (!i.queue.empty()) {
+  if (i.poppable_locked()) {
     bool spawn = false;
     i.maybe_spawn_locked(spawn);
     if (spawn) i.executor->post([p = &i] { p->spawn_drain(); });
@@ -194,9 +194,8 @@ struct SubscriberCore::Impl::WaitForRoom {
       waiter->state = Waiter::State::closed;
       return false;
     }
-    if (impl->waiters.empty() && impl->queue.size() < impl->config.queue_capacity) {
-      impl->queue.push_back(std::move(waiter->message));
-      impl->max_queued = std::max(impl->max_queued, impl->queue.size());
+    if (impl->waiters.empty() && impl->enqueue_locked(waiter->message)) {
+      impl->max_queued = std::max(impl->max_queued, impl->queued_locked());
       impl->received.fetch_add(1, std::memory_order_relaxed);
       waiter->state = Waiter::State::delivered;
       bool spawn = false;
@@ -254,7 +253,7 @@ void SubscriberCore::when_ready(detail::Callback ready) {
     std::lock_guard lock(impl_->mutex);
     // "Ready" means a new message would be taken now: room, and nobody waiting before it.
     const bool blocked =
-        impl_->queue.size() >= impl_->config.queue_capacity || !impl_->waiters.empty();
+        impl_->queued_locked() >= impl_->config.queue_capacity || !impl_->waiters.empty();
     if (blocked && !impl_->closing) {
       impl_->ready_callbacks.push_back(std::move(ready));
       return;
@@ -285,28 +284,124 @@ void SubscriberCore::close_inbox() {
 std::size_t SubscriberCore::wait_idle(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(impl_->mutex);
   auto done = [&] {
-    return impl_->active == 0 && (impl_->queue.empty() || !impl_->config.drain_queued_on_stop);
+    return impl_->active == 0 && (!impl_->poppable_locked() || !impl_->config.drain_queued_on_stop);
   };
   impl_->idle_cv.wait_until(lock, deadline, done);
   if (done()) return 0;
-  return impl_->in_flight.load() + (impl_->config.drain_queued_on_stop ? impl_->queue.size() : 0);
+  return impl_->in_flight.load() +
+         (impl_->config.drain_queued_on_stop ? impl_->queued_locked() : 0);
 }
 
 std::size_t SubscriberCore::room() const {
   std::lock_guard lock(impl_->mutex);
   if (!impl_->open || impl_->closing || !impl_->waiters.empty()) return 0;
-  return impl_->config.queue_capacity > impl_->queue.size()
-             ? impl_->config.queue_capacity - impl_->queue.size()
+  return impl_->config.queue_capacity > impl_->queued_locked()
+             ? impl_->config.queue_capacity - impl_->queued_locked()
              : 0;
+}
+
+void SubscriberCore::pause_key(std::uint64_t key) {
+  std::lock_guard lock(impl_->mutex);
+  auto& k = impl_->keys[key];
+  k.paused = true;
+  if (k.ready) {
+    k.ready = false;
+    std::erase(impl_->ready_keys, key);
+  }
+}
+
+void SubscriberCore::resume_key(std::uint64_t key) {
+  std::size_t spawns = 0;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->keys.find(key);
+    if (it == impl_->keys.end()) return;
+    it->second.paused = false;
+    if (it->second.queue.empty() && !it->second.busy) {
+      impl_->keys.erase(it);
+      return;
+    }
+    impl_->make_ready_locked(key);
+    if (!impl_->open || impl_->closing) return;
+    for (;;) {
+      bool spawn = false;
+      impl_->maybe_spawn_locked(spawn);
+      if (!spawn) break;
+      ++spawns;
+    }
+  }
+  for (std::size_t n = 0; n < spawns; ++n)
+    impl_->executor->post([p = impl_.get()] { p->spawn_drain(); });
+}
+
+std::vector<MessagePtr> SubscriberCore::discard_key(std::uint64_t key) {
+  std::vector<MessagePtr> out;
+  std::vector<detail::Callback> ready;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->keys.find(key);
+    if (it == impl_->keys.end()) return out;
+    auto& k = it->second;
+    for (auto& m : k.queue) out.push_back(std::move(m));
+    impl_->keyed_queued -= k.queue.size();
+    k.queue.clear();
+    if (k.ready) {
+      k.ready = false;
+      std::erase(impl_->ready_keys, key);
+    }
+    if (!k.busy && !k.paused) impl_->keys.erase(it);
+    impl_->note_idle_locked();
+    if (!impl_->ready_callbacks.empty() && impl_->waiters.empty() &&
+        impl_->queued_locked() < impl_->config.queue_capacity)
+      ready.swap(impl_->ready_callbacks);
+  }
+  for (auto& r : ready) r();
+  return out;
+}
+
+std::size_t SubscriberCore::key_room(std::uint64_t key) const {
+  std::lock_guard lock(impl_->mutex);
+  if (!impl_->open || impl_->closing) return 0;
+  const std::size_t total = impl_->config.queue_capacity > impl_->queued_locked()
+                                ? impl_->config.queue_capacity - impl_->queued_locked()
+                                : 0;
+  auto it = impl_->keys.find(key);
+  const std::size_t queued = it == impl_->keys.end() ? 0 : it->second.queue.size();
+  const std::size_t cap = impl_->key_capacity();
+  return std::min(total, cap > queued ? cap - queued : 0);
+}
+
+bool SubscriberCore::key_busy(std::uint64_t key) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->keys.find(key);
+  return it != impl_->keys.end() && it->second.busy;
+}
+
+Task<bool> SubscriberCore::wait_key_idle(std::uint64_t key,
+                                         std::chrono::steady_clock::time_point deadline) {
+  // A rebalance waits for this rarely and briefly: a short poll keeps the hot path free of
+  // per-key wake-up bookkeeping.
+  while (key_busy(key)) {
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    co_await sleep(std::chrono::milliseconds(1));
+  }
+  co_return true;
 }
 
 std::vector<MessagePtr> SubscriberCore::take_queued() {
   std::vector<MessagePtr> taken;
   {
     std::lock_guard lock(impl_->mutex);
-    taken.reserve(impl_->queue.size());
+    taken.reserve(impl_->queued_locked());
     for (auto& m : impl_->queue) taken.push_back(std::move(m));
     impl_->queue.clear();
+    for (auto& [key, k] : impl_->keys) {
+      for (auto& m : k.queue) taken.push_back(std::move(m));
+      k.queue.clear();
+      k.ready = false;
+    }
+    impl_->ready_keys.clear();
+    impl_->keyed_queued = 0;
     impl_->note_idle_locked();
   }
   return taken;
@@ -318,6 +413,11 @@ void SubscriberCore::finish() {
     std::lock_guard lock(impl_->mutex);
     impl_->open = false;
     left.swap(impl_->queue);
+    for (auto& [key, k] : impl_->keys)
+      for (auto& m : k.queue) left.push_back(std::move(m));
+    impl_->keys.clear();
+    impl_->ready_keys.clear();
+    impl_->keyed_queued = 0;
     impl_->broker = nullptr;
   }
   // Unsettled messages are released here: real brokers redeliver them (they were never
@@ -334,16 +434,82 @@ bool SubscriberCore::Impl::try_push(MessagePtr& message) {
   return push(&message, 1) == 1;
 }
 
+std::size_t SubscriberCore::Impl::key_capacity() const noexcept {
+  if (config.key_capacity > 0) return config.key_capacity;
+  return std::max<std::size_t>(1, config.queue_capacity / 4);
+}
+
+void SubscriberCore::Impl::make_ready_locked(std::uint64_t key) {
+  auto& k = keys[key];
+  if (k.ready || k.busy || k.paused || k.queue.empty()) return;
+  k.ready = true;
+  ready_keys.push_back(key);
+}
+
+bool SubscriberCore::Impl::enqueue_locked(MessagePtr& message) {
+  if (queued_locked() >= config.queue_capacity) return false;
+  if (!message->has_ordering_key() || config.batch) {
+    queue.push_back(std::move(message));
+    return true;
+  }
+  const std::uint64_t key = message->ordering_key();
+  auto& k = keys[key];
+  if (k.queue.size() >= key_capacity()) return false;
+  k.queue.push_back(std::move(message));
+  ++keyed_queued;
+  make_ready_locked(key);
+  return true;
+}
+
+bool SubscriberCore::Impl::pop_locked(MessagePtr& out, std::optional<std::uint64_t>& key) {
+  const bool keyed = !ready_keys.empty() && (queue.empty() || prefer_keyed);
+  prefer_keyed = !prefer_keyed;
+  if (keyed) {
+    const std::uint64_t k = ready_keys.front();
+    ready_keys.pop_front();
+    auto& state = keys[k];
+    state.ready = false;
+    state.busy = true;
+    out = std::move(state.queue.front());
+    state.queue.pop_front();
+    --keyed_queued;
+    key = k;
+    return true;
+  }
+  if (queue.empty()) return false;
+  out = std::move(queue.front());
+  queue.pop_front();
+  return true;
+}
+
+void SubscriberCore::Impl::key_done(std::uint64_t key) {
+  std::vector<detail::Callback> ready;
+  {
+    std::lock_guard lock(mutex);
+    auto it = keys.find(key);
+    if (it == keys.end()) return;
+    it->second.busy = false;
+    if (it->second.queue.empty() && !it->second.paused) {
+      keys.erase(it);  // nothing left to remember about it
+    } else {
+      make_ready_locked(key);
+    }
+    // The drain that ran it goes on popping; a key made ready needs no new drain.
+    if (!ready_callbacks.empty() && queued_locked() < config.queue_capacity && waiters.empty())
+      ready.swap(ready_callbacks);
+  }
+  for (auto& r : ready) r();
+}
+
 std::size_t SubscriberCore::Impl::push(MessagePtr* messages, std::size_t count) {
   std::size_t spawns = 0;
   std::size_t taken = 0;
   {
     std::lock_guard lock(mutex);
     if (!open || closing || !waiters.empty()) return 0;
-    while (taken < count && queue.size() < config.queue_capacity)
-      queue.push_back(std::move(messages[taken++]));
+    while (taken < count && enqueue_locked(messages[taken])) ++taken;
     if (taken == 0) return 0;
-    if (queue.size() > max_queued) max_queued = queue.size();
+    if (queued_locked() > max_queued) max_queued = queued_locked();
     received.fetch_add(taken, std::memory_order_relaxed);
     // As many drains as the queue can keep busy (up to max_workers).
     for (;;) {
@@ -358,7 +524,7 @@ std::size_t SubscriberCore::Impl::push(MessagePtr* messages, std::size_t count) 
 }
 
 void SubscriberCore::Impl::maybe_spawn_locked(bool& spawn) {
-  std::size_t wanted = config.batch ? 1 : queue.size();
+  std::size_t wanted = config.batch ? 1 : queue.size() + ready_keys.size();
   if (active < config.max_workers && active < wanted) {
     ++active;
     spawn = true;
@@ -380,16 +546,15 @@ void SubscriberCore::Impl::note_idle_locked() {
 void SubscriberCore::Impl::hand_off_locked(std::vector<std::shared_ptr<Waiter>>& resumed) {
   // Hysteresis: blocked publishers resume when the queue is half empty, so a producer and a
   // consumer sharing a core switch once per half-queue rather than once per message.
-  if (waiters.empty() || queue.size() > config.queue_capacity / 2) return;
-  while (!waiters.empty() && queue.size() < config.queue_capacity) {
+  if (waiters.empty() || queued_locked() > config.queue_capacity / 2) return;
+  while (!waiters.empty() && enqueue_locked(waiters.front()->message)) {
     auto w = std::move(waiters.front());
     waiters.pop_front();
-    queue.push_back(std::move(w->message));
     received.fetch_add(1, std::memory_order_relaxed);
     w->state = Waiter::State::delivered;
     resumed.push_back(std::move(w));
   }
-  if (queue.size() > max_queued) max_queued = queue.size();
+  if (queued_locked() > max_queued) max_queued = queued_locked();
 }
 
 void SubscriberCore::Impl::resume_all(std::vector<std::shared_ptr<Waiter>>& resumed) {
@@ -397,7 +562,7 @@ void SubscriberCore::Impl::resume_all(std::vector<std::shared_ptr<Waiter>>& resu
   resumed.clear();
 }
 
-MessagePtr SubscriberCore::Impl::pop_or_retire() {
+MessagePtr SubscriberCore::Impl::pop_or_retire(std::optional<std::uint64_t>& key) {
   std::vector<std::shared_ptr<Waiter>> resumed;
   std::vector<detail::Callback> ready;
   MessagePtr message;
@@ -405,20 +570,18 @@ MessagePtr SubscriberCore::Impl::pop_or_retire() {
     std::unique_lock lock(mutex);
     // Before retiring on an empty queue, give the publisher a moment: waking a retired drain
     // costs a thread switch per message, which dominates when both share a core.
-    for (int spins = 0; queue.empty() && !closing && spins < 2; ++spins) {
+    for (int spins = 0; !poppable_locked() && !closing && spins < 2; ++spins) {
       lock.unlock();
       std::this_thread::yield();
       lock.lock();
     }
-    if (queue.empty() || (closing && !config.drain_queued_on_stop)) {
+    if ((closing && !config.drain_queued_on_stop) || !pop_locked(message, key)) {
       --active;
       note_idle_locked();
       return nullptr;
     }
-    message = std::move(queue.front());
-    queue.pop_front();
     hand_off_locked(resumed);
-    if (!ready_callbacks.empty() && queue.size() < config.queue_capacity && waiters.empty())
+    if (!ready_callbacks.empty() && queued_locked() < config.queue_capacity && waiters.empty())
       ready.swap(ready_callbacks);
     in_flight.fetch_add(1, std::memory_order_relaxed);
   }
@@ -439,7 +602,7 @@ std::vector<MessagePtr> SubscriberCore::Impl::pop_more(std::size_t max) {
       queue.pop_front();
       hand_off_locked(resumed);
     }
-    if (!ready_callbacks.empty() && queue.size() < config.queue_capacity && waiters.empty())
+    if (!ready_callbacks.empty() && queued_locked() < config.queue_capacity && waiters.empty())
       ready.swap(ready_callbacks);
     in_flight.fetch_add(out.size(), std::memory_order_relaxed);
   }
@@ -480,9 +643,11 @@ Task<void> SubscriberCore::Impl::drain() {
     }
   }
   for (;;) {
-    MessagePtr message = pop_or_retire();
+    std::optional<std::uint64_t> key;
+    MessagePtr message = pop_or_retire(key);
     if (!message) co_return;
     co_await process(std::move(message), false);
+    if (key) key_done(*key);
   }
 }
 

@@ -9,6 +9,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "core/metrics.hpp"
@@ -43,10 +45,21 @@ struct SubscriberCore::Impl {
   struct WaitForRoom;
 
   bool try_push(MessagePtr& message);  // under no lock
+  // Under lock: queues one message if it has room (in the queue, and under its key's bound);
+  // moves it only then.
+  bool enqueue_locked(MessagePtr& message);
+  // Under lock: the next message a drain may start (`key` set when it has an ordering key,
+  // which is busy from now on until key_done).
+  bool pop_locked(MessagePtr& out, std::optional<std::uint64_t>& key);
+  void key_done(std::uint64_t key);  // under no lock: the key's running message settled
+  std::size_t queued_locked() const noexcept { return queue.size() + keyed_queued; }
+  bool poppable_locked() const noexcept { return !queue.empty() || !ready_keys.empty(); }
+  std::size_t key_capacity() const noexcept;
+  void make_ready_locked(std::uint64_t key);
   // Takes up to `count` messages (in order) while there is room, under one lock, and starts
   // the drains they need; returns how many it took. Under no lock.
   std::size_t push(MessagePtr* messages, std::size_t count);
-  MessagePtr pop_or_retire();
+  MessagePtr pop_or_retire(std::optional<std::uint64_t>& key);
   std::vector<MessagePtr> pop_batch_or_retire(std::size_t max);
   std::vector<MessagePtr> pop_more(std::size_t max);
   // Under lock: move waiting publishers' messages in once the queue drained to half.
@@ -82,7 +95,19 @@ struct SubscriberCore::Impl {
 
   mutable std::mutex mutex;
   std::condition_variable idle_cv;
-  std::deque<MessagePtr> queue;
+  std::deque<MessagePtr> queue;  // messages without an ordering key
+  // Messages with an ordering key wait in their key's queue; a key with queued messages that
+  // is neither running nor paused is in ready_keys (once).
+  struct KeyState {
+    std::deque<MessagePtr> queue;
+    bool busy = false;
+    bool paused = false;
+    bool ready = false;
+  };
+  std::unordered_map<std::uint64_t, KeyState> keys;
+  std::deque<std::uint64_t> ready_keys;
+  std::size_t keyed_queued = 0;
+  bool prefer_keyed = false;  // drains alternate between keyed and unkeyed messages
   std::deque<std::shared_ptr<Waiter>> waiters;
   std::vector<detail::Callback> ready_callbacks;
   bool open = false;
