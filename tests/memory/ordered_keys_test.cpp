@@ -1,7 +1,8 @@
-// Ordering keys in the subscriber core, without sockets: messages of one key (a Kafka
-// partition) run one at a time in arrival order, different keys in parallel up to
-// max_workers; one key's queue is bounded; a key can be paused, resumed, its queued messages
-// discarded (handed back, not settled), and its running one awaited.
+// Ordering keys in the subscriber core, under the memory broker (no sockets; make test-tsan
+// runs it): messages of one key (a Kafka partition) run one at a time in arrival order,
+// different keys in parallel up to max_workers; one key's queue is bounded; a key can be
+// paused, resumed, its queued messages discarded (handed back, not settled), and its running
+// one awaited.
 #include <gtest/gtest.h>
 
 #include <atomic>
