@@ -58,7 +58,7 @@ asyncapi: build
 	./build/default/examples/orders docs gen --yaml -o build/asyncapi.yaml
 	./build/default/examples/orders docs gen --html -o build/asyncapi.html
 
-# A Release build of the library alone (-O3, no debug info): what a service links.
+# A Release build of the library alone (-O2 -DNDEBUG, no debug info): what a service links.
 install: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
