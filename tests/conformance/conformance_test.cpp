@@ -4,7 +4,9 @@
 // counts: accepted publishes = distinct messages consumed; duplicates are counted and reported.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -18,14 +20,32 @@ using conformance::Item;
 using conformance::Row;
 using fs_test::eventually;
 
-namespace {
+namespace {}  // namespace
 
-std::vector<Row> all_rows() {
-  auto rows = conformance::memory_rows();
-  for (auto& r : conformance::redis_rows()) rows.push_back(std::move(r));
-  for (auto& r : conformance::nats_rows()) rows.push_back(std::move(r));
+namespace conformance {
+namespace {
+std::vector<std::function<std::vector<Row>()>>& row_makers() {
+  static std::vector<std::function<std::vector<Row>()>> makers;
+  return makers;
+}
+}  // namespace
+
+bool register_rows(std::function<std::vector<Row>()> rows) {
+  row_makers().push_back(std::move(rows));
+  return true;
+}
+
+std::vector<Row> registered_rows() {
+  std::vector<Row> rows;
+  for (const auto& make : row_makers())
+    for (auto& r : make()) rows.push_back(std::move(r));
+  // Registration order follows link order: sort, so test names and order are stable.
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.name < b.name; });
   return rows;
 }
+}  // namespace conformance
+
+namespace {
 
 // What one subscriber saw.
 struct Seen {
@@ -231,5 +251,5 @@ TEST_P(Conformance, RequestReply) {
   broker->stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows, Conformance, ::testing::ValuesIn(all_rows()),
+INSTANTIATE_TEST_SUITE_P(Rows, Conformance, ::testing::ValuesIn(conformance::registered_rows()),
                          [](const auto& info) { return info.param.name; });

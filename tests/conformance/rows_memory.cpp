@@ -35,7 +35,7 @@ class MemoryFixture final : public Fixture {
 
 }  // namespace
 
-std::vector<Row> memory_rows() {
+[[maybe_unused]] const bool registered = register_rows([]() -> std::vector<Row> {
   // In-process: nothing outlives the process, and a message published with no subscriber
   // goes nowhere (no persistence); groups compete; nack redelivers; queues keep order.
   return {{"Memory",
@@ -46,6 +46,6 @@ std::vector<Row> memory_rows() {
             .ordering = true,
             .rpc = true},
            [] { return std::make_unique<MemoryFixture>(); }}};
-}
+});
 
 }  // namespace conformance

@@ -101,7 +101,7 @@ class NatsFixture final : public Fixture {
 
 }  // namespace
 
-std::vector<Row> nats_rows() {
+[[maybe_unused]] const bool registered = register_rows([]() -> std::vector<Row> {
   return {
       // Core NATS: no persistence, no redelivery; queue groups split, subscribers without a
       // group each get every message; request/reply in the protocol.
@@ -124,6 +124,6 @@ std::vector<Row> nats_rows() {
         .rpc = true},
        [] { return std::make_unique<NatsFixture>(true); }},
   };
-}
+});
 
 }  // namespace conformance

@@ -79,7 +79,7 @@ class RedisFixture final : public Fixture {
 
 }  // namespace
 
-std::vector<Row> redis_rows() {
+[[maybe_unused]] const bool registered = register_rows([]() -> std::vector<Row> {
   return {
       // Pub/sub: no persistence, no redelivery; every subscriber gets every message.
       {"RedisChannel",
@@ -110,6 +110,6 @@ std::vector<Row> redis_rows() {
         .rpc = true},
        [] { return std::make_unique<RedisFixture>(redis::Source::stream); }},
   };
-}
+});
 
 }  // namespace conformance
