@@ -54,7 +54,7 @@ bool stream_covers(const SubscriberOptions& o, const std::string& own_subject,
   return false;
 }
 
-class NatsTestTransport final : public Transport {
+class NatsTestTransport final : public NatsRouting {
  public:
   std::string protocol() const override { return "nats"; }
   bool in_process() const override { return true; }
@@ -62,17 +62,6 @@ class NatsTestTransport final : public Transport {
   void set_url(std::string url) override { url_ = parse_url(url); }
   ServerSpec server_spec() const override { return {url_.public_hosts(), "nats", "", "", ""}; }
   void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
-  std::vector<SourceKind> source_kinds() const override { return nats::source_kinds(); }
-  std::string source_kind(const SubscriberConfig& config) const override {
-    return std::string(to_string(source_of(options_of(config))));
-  }
-  std::vector<SourceRoute> routes_to(const BrokerCore& broker,
-                                     std::string_view destination) const override {
-    return source_routes(broker, destination);
-  }
-  PublisherTarget target_of_kind(std::string_view kind, std::string destination) const override {
-    return nats::target_of_kind(kind, std::move(destination));
-  }
 
   // Key-Value buckets are maps in memory here; watches are not fed (use the real server).
   void start(BrokerCore& broker) override {

@@ -86,17 +86,10 @@ struct Consumer {
 // Creates the bucket (declare) or binds to it; throws naming the bucket.
 kvStore* open_bucket(jsCtx* js, const KeyValueConfig& config);
 
-class NatsTransport final : public Transport {
+// Nats's routing rules as the CLI's publish sees them, shared by the transport and
+// TestBroker's (routes.cpp).
+class NatsRouting : public Transport {
  public:
-  NatsTransport(std::string url, BrokerOptions options);
-  ~NatsTransport() override;
-
-  std::string protocol() const override { return "nats"; }
-  std::string public_url() const override { return url_.redacted(); }
-  void set_url(std::string url) override { url_ = parse_url(url); }
-  ServerSpec server_spec() const override;
-  SpecBindings subscriber_bindings(const SubscriberConfig& config) const override;
-  SpecBindings publisher_bindings(const PublisherTarget& target) const override;
   std::vector<SourceKind> source_kinds() const override { return nats::source_kinds(); }
   std::string source_kind(const SubscriberConfig& config) const override {
     return std::string(to_string(source_of(options_of(config))));
@@ -108,6 +101,19 @@ class NatsTransport final : public Transport {
   PublisherTarget target_of_kind(std::string_view kind, std::string destination) const override {
     return nats::target_of_kind(kind, std::move(destination));
   }
+};
+
+class NatsTransport final : public NatsRouting {
+ public:
+  NatsTransport(std::string url, BrokerOptions options);
+  ~NatsTransport() override;
+
+  std::string protocol() const override { return "nats"; }
+  std::string public_url() const override { return url_.redacted(); }
+  void set_url(std::string url) override { url_ = parse_url(url); }
+  ServerSpec server_spec() const override;
+  SpecBindings subscriber_bindings(const SubscriberConfig& config) const override;
+  SpecBindings publisher_bindings(const PublisherTarget& target) const override;
   void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
 
   void start(BrokerCore& broker) override;

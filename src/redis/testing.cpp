@@ -39,7 +39,7 @@ class TestMessage final : public Message {
   void on_settle(Settlement, const NackOptions&) override {}  // nothing behind it
 };
 
-class RedisTestTransport final : public Transport {
+class RedisTestTransport final : public RedisRouting {
  public:
   std::string protocol() const override { return "redis"; }
   bool in_process() const override { return true; }
@@ -49,17 +49,6 @@ class RedisTestTransport final : public Transport {
     return {url_.public_host(), "redis", "", url_.db ? "/" + std::to_string(url_.db) : "", ""};
   }
   void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
-  std::vector<SourceKind> source_kinds() const override { return redis::source_kinds(); }
-  std::string source_kind(const SubscriberConfig& config) const override {
-    return std::string(to_string(options_of(config).source));
-  }
-  std::vector<SourceRoute> routes_to(const BrokerCore& broker,
-                                     std::string_view destination) const override {
-    return source_routes(broker, destination);
-  }
-  PublisherTarget target_of_kind(std::string_view kind, std::string destination) const override {
-    return redis::target_of_kind(kind, std::move(destination));
-  }
 
   void start(BrokerCore& broker) override {
     broker_ = &broker;

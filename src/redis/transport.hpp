@@ -55,17 +55,10 @@ struct Consumer {
   std::atomic<std::size_t> left_unread{0};
 };
 
-class RedisTransport final : public Transport {
+// Redis's routing rules as the CLI's publish sees them, shared by the transport and
+// TestBroker's (routes.cpp).
+class RedisRouting : public Transport {
  public:
-  RedisTransport(std::string url, BrokerOptions options);
-  ~RedisTransport() override;
-
-  std::string protocol() const override { return "redis"; }
-  std::string public_url() const override;
-  void set_url(std::string url) override;
-  ServerSpec server_spec() const override;
-  SpecBindings subscriber_bindings(const SubscriberConfig& config) const override;
-  SpecBindings publisher_bindings(const PublisherTarget& target) const override;
   std::vector<SourceKind> source_kinds() const override { return redis::source_kinds(); }
   std::string source_kind(const SubscriberConfig& config) const override {
     return std::string(to_string(options_of(config).source));
@@ -77,6 +70,19 @@ class RedisTransport final : public Transport {
   PublisherTarget target_of_kind(std::string_view kind, std::string destination) const override {
     return redis::target_of_kind(kind, std::move(destination));
   }
+};
+
+class RedisTransport final : public RedisRouting {
+ public:
+  RedisTransport(std::string url, BrokerOptions options);
+  ~RedisTransport() override;
+
+  std::string protocol() const override { return "redis"; }
+  std::string public_url() const override;
+  void set_url(std::string url) override;
+  ServerSpec server_spec() const override;
+  SpecBindings subscriber_bindings(const SubscriberConfig& config) const override;
+  SpecBindings publisher_bindings(const PublisherTarget& target) const override;
   void validate(const SubscriberConfig& config) const override;
 
   void start(BrokerCore& broker) override;

@@ -261,12 +261,31 @@ TEST(AsyncApiDocument, FeaturesV2) {
   EXPECT_TRUE(at(doc, {"components", "schemas"}).as_object().contains("Confirmation"));
 }
 
+// A transport that runs on another (the memory broker's) and says what the spec test needs.
+class ForwardingTransport : public faststream::Transport {
+ public:
+  explicit ForwardingTransport(std::unique_ptr<faststream::Transport> inner)
+      : inner_(std::move(inner)) {}
+  void start(faststream::BrokerCore& b) override { inner_->start(b); }
+  void stop_consuming() override { inner_->stop_consuming(); }
+  void close() override { inner_->close(); }
+  faststream::Task<void> publish(faststream::OutgoingMessage m) override {
+    return inner_->publish(std::move(m));
+  }
+  faststream::Task<faststream::MessagePtr> request(faststream::OutgoingMessage m,
+                                                   std::chrono::milliseconds t) override {
+    return inner_->request(std::move(m), t);
+  }
+
+ private:
+  std::unique_ptr<faststream::Transport> inner_;
+};
+
 // A backend's bindings land on the channel, operation and message; a subscriber without
 // handlers and a clashing name are still documented.
-class BindingTransport : public faststream::Transport {
+class BindingTransport : public ForwardingTransport {
  public:
-  explicit BindingTransport(std::unique_ptr<faststream::Transport> inner)
-      : inner_(std::move(inner)) {}
+  using ForwardingTransport::ForwardingTransport;
   std::string protocol() const override { return "redis"; }
   std::string public_url() const override { return "redis://cache:6379/0"; }
   void set_url(std::string) override {}
@@ -283,19 +302,6 @@ class BindingTransport : public faststream::Transport {
     return {R"({"redis":{"channel":")" + t.destination + R"(","method":"publish"}})", "",
             R"({"redis":{"bindingVersion":"custom"}})"};
   }
-  void start(faststream::BrokerCore& b) override { inner_->start(b); }
-  void stop_consuming() override { inner_->stop_consuming(); }
-  void close() override { inner_->close(); }
-  faststream::Task<void> publish(faststream::OutgoingMessage m) override {
-    return inner_->publish(std::move(m));
-  }
-  faststream::Task<faststream::MessagePtr> request(faststream::OutgoingMessage m,
-                                                   std::chrono::milliseconds t) override {
-    return inner_->request(std::move(m), t);
-  }
-
- private:
-  std::unique_ptr<faststream::Transport> inner_;
 };
 
 TEST(AsyncApiDocument, BackendBindingsAndEdgeNames) {
@@ -387,10 +393,9 @@ TEST(AsyncApiDocument, YamlIsTheSameDocument) {
 // A transport names the channels itself: one subscriber on three topics (as a Kafka subscriber
 // is) is three channels with their own addresses and receive operations; a target routed by a
 // key (as an AMQP exchange) has a name and an address of the transport's choosing.
-class ChannelNamingTransport final : public faststream::Transport {
+class ChannelNamingTransport final : public ForwardingTransport {
  public:
-  explicit ChannelNamingTransport(std::unique_ptr<faststream::Transport> inner)
-      : inner_(std::move(inner)) {}
+  using ForwardingTransport::ForwardingTransport;
   std::string protocol() const override { return "memory"; }
   std::string public_url() const override { return "memory://"; }
   void set_url(std::string) override {}
@@ -405,19 +410,6 @@ class ChannelNamingTransport final : public faststream::Transport {
   faststream::ChannelSpec publisher_channel(const faststream::PublisherTarget& t) const override {
     return {"orders-exchange/" + t.destination, "orders-exchange"};
   }
-  void start(faststream::BrokerCore& b) override { inner_->start(b); }
-  void stop_consuming() override { inner_->stop_consuming(); }
-  void close() override { inner_->close(); }
-  faststream::Task<void> publish(faststream::OutgoingMessage m) override {
-    return inner_->publish(std::move(m));
-  }
-  faststream::Task<faststream::MessagePtr> request(faststream::OutgoingMessage m,
-                                                   std::chrono::milliseconds t) override {
-    return inner_->request(std::move(m), t);
-  }
-
- private:
-  std::unique_ptr<faststream::Transport> inner_;
 };
 
 TEST(AsyncApiDocument, TheTransportNamesChannelsAndAddresses) {
