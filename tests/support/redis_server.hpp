@@ -74,6 +74,23 @@ class RedisServer {
     throw std::runtime_error("redis-server did not restart on port " + std::to_string(port_));
   }
 
+  // How many clients subscribe to `channel` now (PUBSUB NUMSUB answers [channel, count]).
+  int subscribers(const std::string& channel) const {
+    redisContext* c = ::redisConnect("127.0.0.1", port_);
+    if (!c || c->err) {
+      if (c) ::redisFree(c);
+      return -1;
+    }
+    auto* r = static_cast<redisReply*>(::redisCommand(c, "PUBSUB NUMSUB %s", channel.c_str()));
+    int count = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->type == REDIS_REPLY_INTEGER)
+      count = static_cast<int>(r->element[1]->integer);
+    if (r) ::freeReplyObject(r);
+    ::redisFree(c);
+    return count;
+  }
+
   // Runs one command on a short-lived synchronous connection (for assertions).
   // Integers come back as text, nil as "(nil)", arrays as their element count.
   std::string command(const std::vector<std::string>& args, const std::string& password = "") {
