@@ -11,6 +11,7 @@
 
 #include "core/background.hpp"
 #include "core/confirms.hpp"
+#include "core/inline_delivery.hpp"
 #include "core/offsets.hpp"
 #include "core/replies.hpp"
 #include "core/subject_match.hpp"

@@ -12,6 +12,7 @@ list(APPEND FASTSTREAM_SOURCES
   core/cli.cpp
   core/supervisor.cpp
   core/replies.cpp
+  core/inline_delivery.cpp
   core/background.cpp
   core/url_text.cpp
   core/subject_match.cpp

@@ -65,8 +65,7 @@ class NatsTestTransport final : public NatsRouting {
 
   // Key-Value buckets are maps in memory here; watches are not fed (use the real server).
   void start(BrokerCore& broker) override {
-    broker_ = &broker;
-    running_ = true;
+    inline_.start(broker);
     if (broker.dependencies().contains(typeid(KeyValues)))
       for (auto& bucket : broker.dependencies().resolve<KeyValues>()->all()) {
         std::unique_lock lock(bucket->impl().mutex);
@@ -74,16 +73,18 @@ class NatsTestTransport final : public NatsRouting {
       }
   }
   void stop_consuming() override {}
-  void close() override {
-    running_ = false;
-    replies_.close_all();
-  }
+  void close() override { inline_.close(); }
 
   Task<void> publish(OutgoingMessage message) override {
-    return publish_impl(this, std::move(message));
+    return inline_.publish(
+        std::move(message), [this](const OutgoingMessage& m) { return deliveries(m); },
+        [](OutgoingMessage&& reply) -> MessagePtr {
+          return std::make_unique<TestMessage>(Source::core, std::move(reply), "", 0);
+        });
   }
   Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override {
-    return request_impl(this, std::move(message), timeout);
+    const bool answerable = any_target(message.destination);
+    return inline_.request(*this, std::move(message), timeout, answerable);
   }
 
  private:
@@ -105,7 +106,7 @@ class NatsTestTransport final : public NatsRouting {
 
   // Whether anything receives `subject` (without advancing the round-robin counters).
   bool any_target(std::string_view subject) const {
-    for (const auto& s : broker_->subscribers())
+    for (const auto& s : inline_.broker().subscribers())
       if (receives(*s, subject)) return true;
     return false;
   }
@@ -114,7 +115,7 @@ class NatsTestTransport final : public NatsRouting {
     std::lock_guard lock(route_mutex_);
     std::vector<Target> out;
     std::map<std::string, std::vector<Target>> competing;  // queue group / durable consumer
-    for (auto& s : broker_->subscribers()) {
+    for (auto& s : inline_.broker().subscribers()) {
       if (!receives(*s, subject)) continue;
       const auto& o = options_of(s->config());
       if (o.stream) {
@@ -141,41 +142,33 @@ class NatsTestTransport final : public NatsRouting {
   }
 
   bool any_stream_covers(std::string_view subject) {
-    for (auto& s : broker_->subscribers()) {
+    for (auto& s : inline_.broker().subscribers()) {
       const auto& o = options_of(s->config());
       if (stream_covers(o, plan_subject(s->config().destination).subject, subject)) return true;
     }
     return false;
   }
 
-  static Task<void> publish_impl(NatsTestTransport* self, OutgoingMessage message) {
-    if (!self->running_) throw BrokerNotRunning("the NATS TestBroker is not running");
-    if (message.destination.starts_with(kTestReplyPrefix)) {
-      std::string key = message.destination;
-      auto reply = std::make_unique<TestMessage>(Source::core, std::move(message), "", 0);
-      self->replies_.complete(key, std::move(reply));
-      co_return;
-    }
+  // NATS's rules: the message each receiving subscriber gets.
+  std::vector<core::InlineDelivery::Delivery> deliveries(const OutgoingMessage& message) {
     auto* target = core::options_of<Tag, TargetOptions>(message.native, message.destination);
-    if (target && target->kind == Source::jetstream &&
-        !self->any_stream_covers(message.destination))
+    const bool jetstream = target && target->kind == Source::jetstream;
+    if (jetstream && !any_stream_covers(message.destination))
       throw PublishError(fmt::format(
           "nats: JetStream did not store the message for '{}': no stream covers the subject",
           message.destination));
-    auto targets = self->route(message.destination);
-    if (targets.empty() && message.require_receiver &&
-        !(target && target->kind == Source::jetstream))
+    auto targets = route(message.destination);
+    if (targets.empty() && message.require_receiver && !jetstream)
       throw NoResponders(fmt::format("nobody received the message: no subscriber on subject '{}'",
                                      message.destination));
-    std::exception_ptr first_error;
+    std::vector<core::InlineDelivery::Delivery> out;
     for (auto& t : targets) {
       OutgoingMessage copy = message;
-      auto m = std::make_unique<TestMessage>(t.jetstream ? Source::jetstream : Source::core,
-                                             std::move(copy), t.stream,
-                                             t.jetstream ? ++self->sequence_ : 0);
+      auto m =
+          std::make_unique<TestMessage>(t.jetstream ? Source::jetstream : Source::core,
+                                        std::move(copy), t.stream, t.jetstream ? ++sequence_ : 0);
       const auto& destination = t.subscriber->config().destination;
-      auto plan = plan_subject(destination);
-      if (!plan.params.empty()) {
+      if (!plan_subject(destination).params.empty()) {
         core::Captures captures;
         if (core::Pattern::compile(destination).match(m->destination(), &captures)) {
           m->set_path_params(std::move(captures));
@@ -184,31 +177,16 @@ class NatsTestTransport final : public NatsRouting {
               fmt::format("subject '{}' does not fit '{}'", m->destination(), destination));
         }
       }
-      try {
-        co_await core::process_now(*t.subscriber, std::move(m));
-      } catch (...) {
-        if (!first_error) first_error = std::current_exception();
-      }
+      out.push_back({t.subscriber, std::move(m)});
     }
-    if (first_error) std::rethrow_exception(first_error);
-  }
-
-  static Task<MessagePtr> request_impl(NatsTestTransport* self, OutgoingMessage message,
-                                       std::chrono::milliseconds timeout) {
-    if (!self->any_target(message.destination))
-      throw NoResponders(fmt::format("no subscriber listens on '{}'", message.destination));
-    co_return co_await core::request_via_publish(*self, self->replies_, *self->broker_,
-                                                 std::move(message), timeout,
-                                                 std::string(kTestReplyPrefix));
+    return out;
   }
 
   Url url_ = parse_url("nats://localhost:4222");
-  BrokerCore* broker_ = nullptr;
-  std::atomic<bool> running_{false};
+  core::InlineDelivery inline_{"the NATS TestBroker", std::string(kTestReplyPrefix)};
   std::mutex route_mutex_;
   std::map<std::string, std::size_t> round_robin_;
   std::atomic<std::uint64_t> sequence_{0};
-  core::ReplyRegistry replies_;
 };
 
 }  // namespace

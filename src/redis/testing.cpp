@@ -50,22 +50,20 @@ class RedisTestTransport final : public RedisRouting {
   }
   void validate(const SubscriberConfig& config) const override { validate_subscriber(config); }
 
-  void start(BrokerCore& broker) override {
-    broker_ = &broker;
-    running_ = true;
-  }
+  void start(BrokerCore& broker) override { inline_.start(broker); }
   void stop_consuming() override {}
-  void close() override {
-    running_ = false;
-    replies_.close_all();
-  }
+  void close() override { inline_.close(); }
 
   Task<void> publish(OutgoingMessage message) override {
-    return publish_impl(this, std::move(message));
+    return inline_.publish(
+        std::move(message), [this](const OutgoingMessage& m) { return deliveries(m); },
+        [](OutgoingMessage&& reply) -> MessagePtr {
+          return std::make_unique<TestMessage>(Source::channel, std::move(reply));
+        });
   }
-
   Task<MessagePtr> request(OutgoingMessage message, std::chrono::milliseconds timeout) override {
-    return request_impl(this, std::move(message), timeout);
+    const bool answerable = any_target(kind_of(message), message.destination);
+    return inline_.request(*this, std::move(message), timeout, answerable);
   }
 
  private:
@@ -83,7 +81,7 @@ class RedisTestTransport final : public RedisRouting {
 
   // Whether anything consumes `destination` (without advancing the round-robin counters).
   bool any_target(Source kind, std::string_view destination) const {
-    for (const auto& s : broker_->subscribers())
+    for (const auto& s : inline_.broker().subscribers())
       if (matches(*s, kind, destination, nullptr)) return true;
     return false;
   }
@@ -97,7 +95,7 @@ class RedisTestTransport final : public RedisRouting {
     std::lock_guard lock(route_mutex_);
     std::vector<Target> out;
     std::map<std::string, std::vector<Target>> competing;  // list key / (stream, group)
-    for (auto& s : broker_->subscribers()) {
+    for (auto& s : inline_.broker().subscribers()) {
       std::string pattern;
       if (!matches(*s, kind, destination, &pattern)) continue;
       const auto& o = options_of(s->config());
@@ -116,27 +114,23 @@ class RedisTestTransport final : public RedisRouting {
     return out;
   }
 
-  static Task<void> publish_impl(RedisTestTransport* self, OutgoingMessage message) {
-    if (!self->running_) throw BrokerNotRunning("the Redis TestBroker is not running");
-    if (message.destination.starts_with(kTestReplyPrefix)) {
-      std::string key = message.destination;
-      auto reply = std::make_unique<TestMessage>(Source::channel, std::move(message));
-      self->replies_.complete(key, std::move(reply));
-      co_return;
-    }
-    Source kind = Source::channel;
-    if (auto* t = core::options_of<Tag, TargetOptions>(message.native, message.destination))
-      kind = t->kind;
-    auto targets = self->route(kind, message.destination);
+  static Source kind_of(const OutgoingMessage& message) {
+    auto* t = core::options_of<Tag, TargetOptions>(message.native, message.destination);
+    return t ? t->kind : Source::channel;
+  }
+
+  // Redis's rules: the message each receiving subscriber gets.
+  std::vector<core::InlineDelivery::Delivery> deliveries(const OutgoingMessage& message) {
+    const Source kind = kind_of(message);
+    auto targets = route(kind, message.destination);
     if (targets.empty() && kind == Source::channel && message.require_receiver)
       throw NoResponders(fmt::format("nobody received the message: no subscriber of channel '{}'",
                                      message.destination));
-    std::exception_ptr first_error;
-    for (std::size_t i = 0; i < targets.size(); ++i) {
+    std::vector<core::InlineDelivery::Delivery> out;
+    for (auto& target : targets) {
       OutgoingMessage copy = message;
       auto m = std::make_unique<TestMessage>(kind, std::move(copy));
-      if (kind == Source::stream) m->set_entry(fmt::format("{}-0", ++self->entry_seq_));
-      auto& target = targets[i];
+      if (kind == Source::stream) m->set_entry(fmt::format("{}-0", ++entry_seq_));
       if (!target.pattern.empty()) m->set_pattern(target.pattern);
       auto compiled = compile_channel(target.subscriber->config().destination);
       if (kind == Source::channel && !compiled.params.empty()) {
@@ -149,34 +143,16 @@ class RedisTestTransport final : public RedisRouting {
               m->destination(), target.subscriber->config().destination));
         }
       }
-      try {
-        co_await core::process_now(*target.subscriber, std::move(m));
-      } catch (...) {
-        if (!first_error) first_error = std::current_exception();
-      }
+      out.push_back({target.subscriber, std::move(m)});
     }
-    if (first_error) std::rethrow_exception(first_error);
-  }
-
-  static Task<MessagePtr> request_impl(RedisTestTransport* self, OutgoingMessage message,
-                                       std::chrono::milliseconds timeout) {
-    Source kind = Source::channel;
-    if (auto* t = core::options_of<Tag, TargetOptions>(message.native, message.destination))
-      kind = t->kind;
-    if (!self->any_target(kind, message.destination))
-      throw NoResponders(fmt::format("no subscriber consumes '{}'", message.destination));
-    co_return co_await core::request_via_publish(*self, self->replies_, *self->broker_,
-                                                 std::move(message), timeout,
-                                                 std::string(kTestReplyPrefix));
+    return out;
   }
 
   Url url_ = parse_url("redis://localhost:6379");
-  BrokerCore* broker_ = nullptr;
-  std::atomic<bool> running_{false};
+  core::InlineDelivery inline_{"the Redis TestBroker", std::string(kTestReplyPrefix)};
   std::mutex route_mutex_;
   std::map<std::string, std::size_t> round_robin_;
   std::atomic<std::uint64_t> entry_seq_{0};
-  core::ReplyRegistry replies_;
 };
 
 }  // namespace
