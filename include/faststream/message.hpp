@@ -213,8 +213,9 @@ struct OutgoingMessage {
   BackendOptionsPtr native;
   // Backend-specific options of this one publish (e.g. a JetStream expected last sequence).
   BackendOptionsPtr call_native;
-  // Where the transport writes what the broker said (null: nobody asked).
-  std::shared_ptr<PublishResult> result;
+  // Where the transport writes what the broker said (null: nobody asked); valid until the
+  // transport's publish completes.
+  PublishResult* result = nullptr;
   // How long the publish may wait on backpressure; 0 = the broker's publish_timeout.
   std::chrono::milliseconds timeout{0};
   // An answer to a request's reply_to: someone waits for it, so backends that batch writes

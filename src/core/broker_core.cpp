@@ -31,6 +31,7 @@ std::string exception_type_name(std::exception_ptr error) {
 
 BrokerCore::Impl::Impl(std::unique_ptr<Transport> t, BrokerSettings s)
     : transport(std::move(t)),
+      backend(transport->protocol()),
       settings(std::move(s)),
       logger(detail::make_log_sink(settings.logger_name, settings.log_level)),
       runtime(settings.logger_name) {}
@@ -91,6 +92,7 @@ const Transport& BrokerCore::transport() const noexcept {
 }
 std::unique_ptr<Transport> BrokerCore::replace_transport(std::unique_ptr<Transport> transport) {
   if (impl_->running) throw ConfigError("replace the transport before the broker starts");
+  impl_->backend = transport->protocol();
   return std::exchange(impl_->transport, std::move(transport));
 }
 bool BrokerCore::running() const noexcept {
@@ -138,7 +140,7 @@ void BrokerCore::start() {
   i.publish_chain.middlewares = i.middlewares;
   i.publish_chain.transport = i.transport.get();
   try {
-    const std::string backend = i.transport->protocol();
+    const std::string& backend = i.backend;
     for (auto& s : i.subscribers) {
       const auto& c = s->config();
       core::check_backend(c.native, backend, "subscriber", c.destination);
@@ -196,6 +198,12 @@ void BrokerCore::stop() {
 }
 
 namespace {
+// Options of another backend in a message (the untyped paths): a ConfigError naming both.
+void check_options(const BrokerCore::Impl& i, const OutgoingMessage& m, std::string_view what) {
+  if (m.native) core::check_backend(m.native, i.backend, what, m.destination);
+  if (m.call_native) core::check_backend(m.call_native, i.backend, what, m.destination);
+}
+
 Task<void> publish_through_chain(detail::PublishChain* chain, OutgoingMessage message) {
   co_await PublishNext(chain, 0)(message);
 }
@@ -251,12 +259,7 @@ Task<void> measured(detail::PublishMetrics* metrics, Task<void> send, std::uint6
 }  // namespace
 
 Task<void> BrokerCore::publish(OutgoingMessage message) {
-  if (message.native)
-    core::check_backend(message.native, impl_->transport->protocol(), "publish to",
-                        message.destination);
-  if (message.call_native)
-    core::check_backend(message.call_native, impl_->transport->protocol(), "publish to",
-                        message.destination);
+  check_options(*impl_, message, "publish to");
   fill_ids(message);
   detail::PublishMetrics* metrics = impl_->publish_metrics && !message.is_reply
                                         ? &impl_->publish_metrics->at(message.destination)
@@ -270,10 +273,10 @@ Task<void> BrokerCore::publish(OutgoingMessage message) {
 
 namespace {
 Task<PublishResult> publish_and_report(BrokerCore* core, OutgoingMessage message) {
-  auto result = std::make_shared<PublishResult>();
-  message.result = result;
+  PublishResult result;  // in this frame, which outlives the transport's publish
+  message.result = &result;
   co_await core->publish(std::move(message));
-  co_return std::move(*result);
+  co_return result;
 }
 }  // namespace
 
@@ -295,10 +298,7 @@ Task<void> Transport::publish_batch(std::vector<OutgoingMessage> messages) {
 
 Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
   for (auto& m : messages) {
-    if (m.native)
-      core::check_backend(m.native, impl_->transport->protocol(), "publish to", m.destination);
-    if (m.call_native)
-      core::check_backend(m.call_native, impl_->transport->protocol(), "publish to", m.destination);
+    check_options(*impl_, m, "publish to");
     fill_ids(m);
   }
   // Publish middlewares see every message; then they go one by one (each counted by publish).
@@ -312,12 +312,7 @@ Task<void> BrokerCore::publish_batch(std::vector<OutgoingMessage> messages) {
 }
 
 Task<Reply> BrokerCore::request(OutgoingMessage message, std::chrono::milliseconds timeout) {
-  if (message.native)
-    core::check_backend(message.native, impl_->transport->protocol(), "request to",
-                        message.destination);
-  if (message.call_native)
-    core::check_backend(message.call_native, impl_->transport->protocol(), "request to",
-                        message.destination);
+  check_options(*impl_, message, "request to");
   fill_ids(message);
   detail::PublishMetrics* metrics =
       impl_->publish_metrics ? &impl_->publish_metrics->at(message.destination) : nullptr;

@@ -15,6 +15,7 @@ struct BrokerCore::Impl {
   Impl(std::unique_ptr<Transport> t, BrokerSettings s);
 
   std::unique_ptr<Transport> transport;
+  std::string backend;  // transport->protocol(), checked against every publish's options
   BrokerSettings settings;
   Logger logger;
   std::vector<std::unique_ptr<SubscriberCore>> subscribers;

@@ -1113,28 +1113,17 @@ Task<void> NatsTransport::publish(OutgoingMessage message) {
 // the server answers "no responders" at once when no subscription matches; a subscriber's
 // answer, or silence for a moment, means someone received it.
 Task<void> NatsTransport::publish_checking_interest(OutgoingMessage message) {
-  std::string reply = fmt::format("{}.{}", reply_prefix_, ++next_reply_);
-  auto pending = replies_.add(reply);
   const std::string destination = message.destination;
-  auto msg = make_msg(message, false, reply);
-  natsStatus s = natsConnection_PublishMsg(rpc_conn_.get(), msg.get());
-  if (s != NATS_OK) {
-    replies_.remove(reply);
-    throw PublishError(
-        fmt::format("nats: publish to '{}' failed: {}", destination, status_text(s)));
-  }
-  MessagePtr answer;
   try {
-    answer = co_await replies_.wait(pending, *broker_, kInterestWindow, destination);
+    (void)co_await request(std::move(message), kInterestWindow);
   } catch (const RequestTimeout&) {
     // Received, and nobody answered: a subscriber without a reply.
-  }
-  replies_.remove(reply);
-  if (answer && static_cast<NatsMessage*>(answer.get())->no_responders())
+  } catch (const NoResponders&) {
     throw NoResponders(fmt::format(
         "nobody received the message: no subscriber on NATS subject '{}' (the server answered "
         "no responders)",
         destination));
+  }
 }
 
 Task<void> NatsTransport::publish_jetstream(OutgoingMessage message) {

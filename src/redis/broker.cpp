@@ -448,27 +448,23 @@ void RedisTransport::on_reply_message(redisReply* r) {
 
 void RedisTransport::deliver(Consumer* consumer, MessagePtr message) {
   if (consumer->core->try_deliver(message)) return;
+  auto* m = static_cast<RedisMessage*>(message.get());
+  if (m->source() == Source::list) {
+    // A popped entry exists nowhere else: it waits in `held` for the next round of list_loop
+    // (which pops only what the queue takes, so this is rare), or goes back at close().
+    consumer->held.push_back(std::move(message));
+    return;
+  }
   if (!consumer->core->running()) {
-    // Stopping: not taken. A list entry goes back to the list at close(); a stream entry
-    // stays pending in Redis (counted, said at close()); a channel message is lost (at most
-    // once), which the log says.
-    auto* m = static_cast<RedisMessage*>(message.get());
-    if (m->source() == Source::list) {
-      consumer->held.push_back(std::move(message));
-    } else if (!m->entry_id().empty()) {
+    // Stopping: a stream entry stays pending in Redis (counted, said at close()); a channel
+    // message is lost (at most once), which the log says.
+    if (!m->entry_id().empty()) {
       consumer->in_flight.erase(m->entry_id());
       ++consumer->left_unread;
     } else {
       logger().warning("redis: a message for '{}' arrived while stopping and was not handled",
                        consumer->core->config().destination);
     }
-    return;
-  }
-  auto* m = static_cast<RedisMessage*>(message.get());
-  if (m->source() == Source::list) {
-    // Lists pop only what the queue has room for, so this is a race with nothing lost:
-    // the entry waits in `held` for the next round of list_loop, or for close().
-    consumer->held.push_back(std::move(message));
     return;
   }
   // The queue filled up between the room check and now: wait for room.
@@ -961,9 +957,7 @@ Task<void> RedisTransport::wait_connected(std::chrono::milliseconds timeout) {
 
 Task<void> RedisTransport::send_publish(std::vector<std::string> args,
                                         std::chrono::milliseconds timeout, std::string destination,
-                                        bool require_receiver,
-                                        std::shared_ptr<PublishResult> result) {
-  const std::string args_kind = args.empty() ? std::string() : args.front();
+                                        Source kind, bool require_receiver, PublishResult* result) {
   Executor* origin = detail::current_executor();
   co_await SwitchTo(&loop());
   std::exception_ptr error;
@@ -993,9 +987,9 @@ Task<void> RedisTransport::send_publish(std::vector<std::string> args,
   // PUBLISH answers how many subscribers received the message (RPUSH the list's length:
   // not reported); XADD the new entry's id.
   if (result) {
-    if (args_kind == "PUBLISH" && reply.type == Value::Type::integer)
+    if (kind == Source::channel && reply.type == Value::Type::integer)
       result->receivers = static_cast<std::uint64_t>(reply.integer);
-    if (args_kind == "XADD" && reply.type == Value::Type::string) result->id = reply.str;
+    if (kind == Source::stream && reply.type == Value::Type::string) result->id = reply.str;
   }
   // Pub/sub keeps nothing: a PUBLISH that reached nobody is lost.
   if (require_receiver && reply.type == Value::Type::integer && reply.integer == 0)
@@ -1028,9 +1022,8 @@ Task<void> RedisTransport::publish(OutgoingMessage message) {
   }
   auto timeout =
       message.timeout.count() > 0 ? message.timeout : broker_->settings().publish_timeout;
-  return send_publish(std::move(args), timeout, message.destination,
-                      target.kind == Source::channel && message.require_receiver,
-                      std::move(message.result));
+  return send_publish(std::move(args), timeout, message.destination, target.kind,
+                      target.kind == Source::channel && message.require_receiver, message.result);
 }
 
 Task<void> RedisTransport::publish_batch(std::vector<OutgoingMessage> messages) {
@@ -1053,7 +1046,8 @@ Task<void> RedisTransport::publish_batch(std::vector<OutgoingMessage> messages) 
   }
   auto timeout = messages.front().timeout.count() > 0 ? messages.front().timeout
                                                       : broker_->settings().publish_timeout;
-  return send_publish(std::move(args), timeout, messages.front().destination, false, nullptr);
+  return send_publish(std::move(args), timeout, messages.front().destination, Source::list, false,
+                      nullptr);
 }
 
 Task<MessagePtr> RedisTransport::request(OutgoingMessage message,
@@ -1123,8 +1117,11 @@ void RedisTransport::close() {
         detail::spawn(return_to_list(c), [&returned](std::exception_ptr) { returned.set_value(); });
       });
       returned.get_future().wait_for(std::chrono::seconds(5));
-    } else if (c->options.source == Source::stream &&
-               (c->left_unread += c->core->take_queued().size()) > 0) {
+      continue;
+    }
+    if (c->options.source != Source::stream) continue;
+    c->left_unread += c->core->take_queued().size();  // queued, never started: still pending
+    if (c->left_unread > 0) {
       const auto& so = c->options.stream;
       if (so.group.empty()) {
         logger().info(

@@ -118,8 +118,8 @@ class RedisTransport final : public RedisRouting {
   Task<void> wait_for_room(Consumer* consumer);
   Task<void> wait_connected(std::chrono::milliseconds timeout);
   Task<void> send_publish(std::vector<std::string> args, std::chrono::milliseconds timeout,
-                          std::string destination, bool require_receiver,
-                          std::shared_ptr<PublishResult> result);
+                          std::string destination, Source kind, bool require_receiver,
+                          PublishResult* result);
   void spawn_loop(Task<void> loop, const char* what);
   std::chrono::milliseconds backoff(int attempt) const;
   void deliver(Consumer* consumer, MessagePtr message);

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -201,9 +202,8 @@ def receive_addresses(document):
 # and removes its files. Tests that stop or restart a server start their own instead.
 
 def start_shared(kind, directory):
-    import shutil as _shutil
     data = os.path.join(directory, kind)
-    _shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
     os.makedirs(data)
     if kind == "redis":
         proc, port = launch_redis(data, detach=True)
@@ -220,8 +220,6 @@ def start_shared(kind, directory):
 
 
 def stop_shared(kind, directory):
-    import shutil as _shutil
-    import signal as _signal
     env = os.path.join(directory, f"{kind}.env")
     if not os.path.exists(env):
         print(f"no {kind} server to stop ({env} is missing)")
@@ -230,13 +228,13 @@ def stop_shared(kind, directory):
     os.remove(env)
     pid = int(fields["pid"])
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, _signal.SIGTERM)
+        os.kill(pid, signal.SIGTERM)
         # Not our child (it was started by the setup test's process): poll until it is gone.
         gone = wait_until(lambda: not os.path.exists(f"/proc/{pid}") or
                           open(f"/proc/{pid}/stat").read().split()[2] == "Z", timeout=10)
         if not gone:
-            os.kill(pid, _signal.SIGKILL)
-    _shutil.rmtree(fields.get("dir", ""), ignore_errors=True)
+            os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(fields.get("dir", ""), ignore_errors=True)
     print(f"{kind} server pid {pid} stopped")
 
 
