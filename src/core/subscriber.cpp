@@ -295,9 +295,7 @@ std::size_t SubscriberCore::wait_idle(std::chrono::steady_clock::time_point dead
 std::size_t SubscriberCore::room() const {
   std::lock_guard lock(impl_->mutex);
   if (!impl_->open || impl_->closing || !impl_->waiters.empty()) return 0;
-  return impl_->config.queue_capacity > impl_->queued_locked()
-             ? impl_->config.queue_capacity - impl_->queued_locked()
-             : 0;
+  return impl_->free_locked();
 }
 
 void SubscriberCore::pause_key(std::uint64_t key) {
@@ -323,12 +321,7 @@ void SubscriberCore::resume_key(std::uint64_t key) {
     }
     impl_->make_ready_locked(key);
     if (!impl_->open || impl_->closing) return;
-    for (;;) {
-      bool spawn = false;
-      impl_->maybe_spawn_locked(spawn);
-      if (!spawn) break;
-      ++spawns;
-    }
+    spawns = impl_->drains_to_spawn_locked();
   }
   for (std::size_t n = 0; n < spawns; ++n)
     impl_->executor->post([p = impl_.get()] { p->spawn_drain(); });
@@ -351,9 +344,7 @@ std::vector<MessagePtr> SubscriberCore::discard_key(std::uint64_t key) {
     }
     if (!k.busy && !k.paused) impl_->keys.erase(it);
     impl_->note_idle_locked();
-    if (!impl_->ready_callbacks.empty() && impl_->waiters.empty() &&
-        impl_->queued_locked() < impl_->config.queue_capacity)
-      ready.swap(impl_->ready_callbacks);
+    impl_->take_ready_callbacks_locked(ready);
   }
   for (auto& r : ready) r();
   return out;
@@ -362,9 +353,7 @@ std::vector<MessagePtr> SubscriberCore::discard_key(std::uint64_t key) {
 std::size_t SubscriberCore::key_room(std::uint64_t key) const {
   std::lock_guard lock(impl_->mutex);
   if (!impl_->open || impl_->closing) return 0;
-  const std::size_t total = impl_->config.queue_capacity > impl_->queued_locked()
-                                ? impl_->config.queue_capacity - impl_->queued_locked()
-                                : 0;
+  const std::size_t total = impl_->free_locked();
   auto it = impl_->keys.find(key);
   const std::size_t queued = it == impl_->keys.end() ? 0 : it->second.queue.size();
   const std::size_t cap = impl_->key_capacity();
@@ -495,8 +484,7 @@ void SubscriberCore::Impl::key_done(std::uint64_t key) {
       make_ready_locked(key);
     }
     // The drain that ran it goes on popping; a key made ready needs no new drain.
-    if (!ready_callbacks.empty() && queued_locked() < config.queue_capacity && waiters.empty())
-      ready.swap(ready_callbacks);
+    take_ready_callbacks_locked(ready);
   }
   for (auto& r : ready) r();
 }
@@ -511,16 +499,21 @@ std::size_t SubscriberCore::Impl::push(MessagePtr* messages, std::size_t count) 
     if (taken == 0) return 0;
     if (queued_locked() > max_queued) max_queued = queued_locked();
     received.fetch_add(taken, std::memory_order_relaxed);
-    // As many drains as the queue can keep busy (up to max_workers).
-    for (;;) {
-      bool spawn = false;
-      maybe_spawn_locked(spawn);
-      if (!spawn) break;
-      ++spawns;
-    }
+    spawns = drains_to_spawn_locked();
   }
   for (std::size_t n = 0; n < spawns; ++n) executor->post([this] { spawn_drain(); });
   return taken;
+}
+
+std::size_t SubscriberCore::Impl::drains_to_spawn_locked() {
+  // As many drains as the queue can keep busy (up to max_workers).
+  std::size_t spawns = 0;
+  for (;;) {
+    bool spawn = false;
+    maybe_spawn_locked(spawn);
+    if (!spawn) return spawns;
+    ++spawns;
+  }
 }
 
 void SubscriberCore::Impl::maybe_spawn_locked(bool& spawn) {
@@ -581,8 +574,7 @@ MessagePtr SubscriberCore::Impl::pop_or_retire(std::optional<std::uint64_t>& key
       return nullptr;
     }
     hand_off_locked(resumed);
-    if (!ready_callbacks.empty() && queued_locked() < config.queue_capacity && waiters.empty())
-      ready.swap(ready_callbacks);
+    take_ready_callbacks_locked(ready);
     in_flight.fetch_add(1, std::memory_order_relaxed);
   }
   resume_all(resumed);
@@ -602,8 +594,7 @@ std::vector<MessagePtr> SubscriberCore::Impl::pop_more(std::size_t max) {
       queue.pop_front();
       hand_off_locked(resumed);
     }
-    if (!ready_callbacks.empty() && queued_locked() < config.queue_capacity && waiters.empty())
-      ready.swap(ready_callbacks);
+    take_ready_callbacks_locked(ready);
     in_flight.fetch_add(out.size(), std::memory_order_relaxed);
   }
   resume_all(resumed);

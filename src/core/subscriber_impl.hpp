@@ -53,6 +53,15 @@ struct SubscriberCore::Impl {
   bool pop_locked(MessagePtr& out, std::optional<std::uint64_t>& key);
   void key_done(std::uint64_t key);  // under no lock: the key's running message settled
   std::size_t queued_locked() const noexcept { return queue.size() + keyed_queued; }
+  std::size_t free_locked() const noexcept {
+    return config.queue_capacity > queued_locked() ? config.queue_capacity - queued_locked() : 0;
+  }
+  // Under lock: the ready callbacks to call (after unlocking) once a message would be taken.
+  void take_ready_callbacks_locked(std::vector<detail::Callback>& out) {
+    if (!ready_callbacks.empty() && free_locked() > 0 && waiters.empty()) out.swap(ready_callbacks);
+  }
+  // Under lock: how many drains to start for what is poppable now (up to max_workers).
+  std::size_t drains_to_spawn_locked();
   bool poppable_locked() const noexcept { return !queue.empty() || !ready_keys.empty(); }
   std::size_t key_capacity() const noexcept;
   void make_ready_locked(std::uint64_t key);
